@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs the system packages vigil builds and runs with (Debian 12 / Ubuntu 22.04+), as root.
+# Idempotent: does nothing when everything is already there.
+set -euo pipefail
+PKGS=(clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool clang-format make g++ python3 pkg-config)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+# Ubuntu ships bpftool inside linux-tools; accept any bpftool on PATH.
+if command -v bpftool >/dev/null 2>&1 || [ -x /usr/sbin/bpftool ]; then
+  missing=("${missing[@]/bpftool}")
+fi
+missing=($(printf '%s\n' "${missing[@]}" | grep -v '^$' || true))
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

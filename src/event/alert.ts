@@ -1,0 +1,37 @@
+import type { VigilEvent } from './types.js';
+
+/** Falco's priority levels, most severe first (the order is used for thresholds). */
+export const PRIORITIES = [
+  'Emergency',
+  'Alert',
+  'Critical',
+  'Error',
+  'Warning',
+  'Notice',
+  'Informational',
+  'Debug',
+] as const;
+export type Priority = (typeof PRIORITIES)[number];
+
+/** What vigil did about an alert. `would-*` are monitor mode. */
+export type AlertAction = 'alert' | 'killed' | 'denied' | 'would-kill' | 'would-deny';
+
+/**
+ * The alert JSON of DESIGN.md: a superset of Falco's JSON output. Stable: SIEM
+ * parsers, falcosidekick and tests read it. Add keys; never rename one.
+ */
+export interface Alert {
+  uuid: string;
+  /** RFC 3339 with nanoseconds, UTC. */
+  time: string;
+  hostname: string;
+  rule: string;
+  priority: Priority;
+  source: 'syscall';
+  tags: string[];
+  output: string;
+  /** Every field the output template names, as Falco fills them (`<NA>` when unknown). */
+  output_fields: Record<string, string | number | boolean | null>;
+  action: AlertAction;
+  event: VigilEvent;
+}

@@ -1,0 +1,232 @@
+/**
+ * The event model: one shape for every event, shared by the sensors (which
+ * build it from kernel records), the engine (which reads fields from it),
+ * `vigil events --json` / `vigil record` (which print it, one per line),
+ * `vigil replay` (which reads it back) and the alert JSON (`alert.event`).
+ *
+ * An event is self-contained: it carries the process, user and container as
+ * they were when it happened, so replaying it on another host gives the same
+ * field values. Field names inside follow Falco's where Falco has one.
+ */
+
+/** `evt.type` values vigil produces (Falco's syscall names). */
+export const EVENT_TYPES = [
+  // process
+  'execve',
+  'clone',
+  'procexit',
+  'chdir',
+  'setns',
+  'unshare',
+  'ptrace',
+  'memfd_create',
+  'init_module',
+  'finit_module',
+  'bpf',
+  'userfaultfd',
+  'prctl',
+  // credentials
+  'setuid',
+  'setgid',
+  'setreuid',
+  'setregid',
+  'setresuid',
+  'setresgid',
+  'capset',
+  // files
+  'open',
+  'openat',
+  'openat2',
+  'creat',
+  'unlink',
+  'unlinkat',
+  'rename',
+  'renameat',
+  'renameat2',
+  'mkdir',
+  'mkdirat',
+  'rmdir',
+  'link',
+  'linkat',
+  'symlink',
+  'symlinkat',
+  'chmod',
+  'fchmod',
+  'fchmodat',
+  'chown',
+  'lchown',
+  'fchown',
+  'fchownat',
+  'truncate',
+  'ftruncate',
+  'mount',
+  'umount2',
+  // network
+  'socket',
+  'connect',
+  'accept',
+  'accept4',
+  'bind',
+  'listen',
+  'sendto',
+  // fds
+  'dup',
+  'dup2',
+  'dup3',
+] as const;
+
+export type EventType = (typeof EVENT_TYPES)[number];
+
+const EVENT_TYPE_SET: ReadonlySet<string> = new Set(EVENT_TYPES);
+export function isEventType(s: string): s is EventType {
+  return EVENT_TYPE_SET.has(s);
+}
+
+/** One entry of a process's parent chain (nearest first). */
+export interface Ancestor {
+  pid: number;
+  /** Full path of the executable (Falco: proc.aexepath). */
+  exe: string;
+  /** Executable name, Falco's proc.aname. */
+  name: string;
+  cmdline: string;
+}
+
+/** The process that caused an event, as it was at that moment. */
+export interface ProcessInfo {
+  pid: number;
+  /** Thread that made the call (= pid for single-threaded processes). */
+  tid: number;
+  ppid: number;
+  /** pid / ppid / sid / pgid as seen in the process's own pid namespace. */
+  vpid: number;
+  sid: number;
+  vpgid: number;
+  uid: number;
+  gid: number;
+  euid: number;
+  egid: number;
+  /** Audit login uid; -1 when unset. */
+  loginuid: number;
+  /** Executable name (basename of the exe path, not the 15-byte comm). */
+  name: string;
+  /** Kernel's comm (thread name, up to 15 bytes). */
+  comm: string;
+  /** Full path of the executable, resolved by the kernel (Falco: proc.exepath). */
+  exe: string;
+  /** argv, argv[0] first (Falco: proc.exe is args[0], proc.args is args[1..]). */
+  args: string[];
+  /** argv joined with spaces (Falco: proc.cmdline uses the name, then the args). */
+  cmdline: string;
+  cwd: string;
+  /** Environment, KEY=VALUE entries as captured at exec. */
+  env: string[];
+  /** Controlling tty device number; 0 without one. */
+  tty: number;
+  /** Process start, ns since the epoch. */
+  start_ts: number;
+  /** Capabilities (bit masks fit in a double: the last cap is bit 40). */
+  cap_effective: number;
+  cap_permitted: number;
+  cap_inheritable: number;
+  /** Executable file facts, from the exec. */
+  exe_ino: number;
+  exe_ctime: number;
+  exe_mtime: number;
+  exe_writable: boolean;
+  exe_upper_layer: boolean;
+  exe_from_memfd: boolean;
+  /** Container id (12 hex for Docker-style ids, as Falco shortens them); '' on the host. */
+  container_id: string;
+  cgroup: string;
+  /** Nearest parent first, up to the process table's depth. */
+  ancestors: Ancestor[];
+}
+
+export interface UserInfo {
+  uid: number;
+  name: string;
+  /** Audit login uid; -1 when unset. */
+  loginuid: number;
+  loginname: string;
+  homedir: string;
+  shell: string;
+}
+
+export interface GroupInfo {
+  gid: number;
+  name: string;
+}
+
+/** Falco's fd.type names. */
+export type FdType =
+  | 'file'
+  | 'directory'
+  | 'ipv4'
+  | 'ipv6'
+  | 'unix'
+  | 'pipe'
+  | 'char'
+  | 'block'
+  | 'socket'
+  | 'memfd'
+  | 'anon'
+  | 'unknown';
+
+/** The file or socket an event is about (Falco's fd.* fields). */
+export interface FdInfo {
+  /** fd number, when the event has one. */
+  num?: number;
+  type: FdType;
+  /**
+   * Falco's fd.name: an absolute path for files; for sockets
+   * "clientip:clientport->serverip:serverport" (a unix socket: its path).
+   */
+  name: string;
+  /** The path as the process passed it, before resolution (fd.nameraw). */
+  nameraw?: string;
+  /** Sockets. */
+  l4proto?: 'tcp' | 'udp' | 'raw' | 'icmp' | '';
+  lip?: string;
+  lport?: number;
+  rip?: string;
+  rport?: number;
+  /** True for the listening/accepting side (fd.sip is then lip). */
+  is_server?: boolean;
+  connected?: boolean;
+  /** Inode of a file opened (open family). */
+  ino?: number;
+}
+
+/** Falco-rendered argument values (evt.arg.NAME), and raw numbers (evt.rawarg.NAME). */
+export type EventArgs = Record<string, string | number>;
+
+export interface ContainerInfo {
+  id: string;
+  name?: string;
+  image?: string;
+  image_repository?: string;
+  image_tag?: string;
+  privileged?: boolean;
+  start_ts?: number;
+}
+
+export interface VigilEvent {
+  type: EventType;
+  /** Kernel timestamp, ns since the epoch (a double: exact to about 0.25 µs). */
+  ts: number;
+  /** Syscall return value (evt.rawres); 0 for scheduler events. */
+  ret: number;
+  proc: ProcessInfo;
+  user: UserInfo;
+  group: GroupInfo;
+  /** The file or socket the event is about, when there is one. */
+  fd?: FdInfo;
+  /** The second path of rename/link/symlink (evt.arg.newpath etc.), resolved. */
+  fd2?: FdInfo;
+  /** Falco-rendered evt.arg values. */
+  args: EventArgs;
+  /** Raw numeric evt.rawarg values. */
+  rawargs: Record<string, number>;
+  container?: ContainerInfo;
+}
