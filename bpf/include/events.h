@@ -144,7 +144,13 @@ struct vg_hdr {
 	char comm[VG_COMM_LEN];
 };
 
-/* VG_EVT_EXECVE. Strings: exe path, argv, envp, cwd. */
+/*
+ * VG_EVT_EXECVE. Strings: exe path, argv, envp, cwd, cgroup.
+ * cgroup is the task's cgroup v2 path walked from kernfs nodes ("/docker/<id>",
+ * "/system.slice/docker-<id>.scope", ...); when the task sits in the v2 root
+ * (hybrid hosts whose runtimes use v1), the path of its v1 `pids` (else
+ * `memory`) cgroup instead, so container ids resolve on both layouts.
+ */
 struct vg_exec {
 	__u64 start_ns;    /* task start_boottime */
 	__u64 cap_effective;
@@ -163,12 +169,14 @@ struct vg_exec {
 	__u32 vpid;         /* pid in the process's own pid namespace */
 	__u32 vppid;
 	__u32 _pad;
-	__u16 str_len[4];   /* exe path, argv, envp, cwd */
+	__u16 str_len[5];   /* exe path, argv, envp, cwd, cgroup */
+	__u16 _pad2[3];
 };
 #define VG_EXEC_STR_EXE 0
 #define VG_EXEC_STR_ARGV 1
 #define VG_EXEC_STR_ENV 2
 #define VG_EXEC_STR_CWD 3
+#define VG_EXEC_STR_CGROUP 4
 
 /* VG_EVT_CLONE. The header describes the parent; the child is described here. */
 struct vg_fork {
