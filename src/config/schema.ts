@@ -1,0 +1,118 @@
+/**
+ * The configuration file's schema (docs/config.md documents every key). Defaults
+ * live here, in the schema, so that the file, the docs and `defaultConfig()` can
+ * never disagree: ajv fills them in while validating.
+ *
+ * Keys are snake_case, as in Falco's falco.yaml. `expected` is vigil's own
+ * annotation: the words an error message uses for what a value should look like.
+ */
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface VigilConfig {
+  /** Overrides the host name in every alert; empty: $NODE_NAME, then the kernel's host name. */
+  hostname: string;
+  rules: {
+    /** Rule files or directories of *.yaml, loaded in order; empty: the bundled rules/. */
+    paths: string[];
+    /** Reload when a rule file changes (as SIGHUP does). */
+    watch: boolean;
+  };
+  sensors: {
+    ring_buffer_bytes: number;
+    process_table_size: number;
+    ancestor_depth: number;
+    /** Events of these processes are dropped before the rules see them. */
+    ignore: { exe: string[]; comm: string[] };
+  };
+  engine: {
+    /** Rules less severe than this are not loaded (Falco's `priority`). */
+    min_priority: string;
+    disabled_rules: string[];
+    disabled_tags: string[];
+  };
+  /** The outputs section: its shape belongs to src/outputs (OutputsConfig). */
+  outputs: Record<string, unknown>;
+  enforcement: {
+    enabled: boolean;
+    /** Processes that no rule action ever touches. */
+    allow: { exe: string[]; uid: number[]; container: string[] };
+  };
+  metrics: {
+    enabled: boolean;
+    /** host:port for /metrics, /healthz and /readyz. */
+    listen: string;
+    /** Bearer token required on every request when not empty (use ${ENV:NAME}). */
+    token: string;
+  };
+  logging: { level: LogLevel };
+}
+
+const stringList = { type: 'array', items: { type: 'string', minLength: 1 }, default: [] } as const;
+
+const strictObject = (properties: Record<string, unknown>) =>
+  ({ type: 'object', additionalProperties: false, default: {}, properties }) as const;
+
+export const PRIORITY_NAMES = [
+  'Emergency',
+  'Alert',
+  'Critical',
+  'Error',
+  'Warning',
+  'Notice',
+  'Informational',
+  'Debug',
+] as const;
+
+export const configSchema = {
+  $id: 'https://vigil.dev/schema/vigil.yaml.json',
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    hostname: { type: 'string', default: '', expected: 'a host name (empty: $NODE_NAME or the host name)' },
+    rules: strictObject({
+      paths: { ...stringList, expected: 'a list of rule files or directories' },
+      watch: { type: 'boolean', default: false },
+    }),
+    sensors: strictObject({
+      ring_buffer_bytes: {
+        type: 'integer',
+        minimum: 65536,
+        maximum: 1073741824,
+        default: 16777216,
+        expected: 'a power of two between 65536 and 1073741824 (bytes)',
+      },
+      process_table_size: { type: 'integer', minimum: 1024, maximum: 4194304, default: 65536 },
+      ancestor_depth: { type: 'integer', minimum: 0, maximum: 64, default: 8 },
+      ignore: strictObject({ exe: stringList, comm: stringList }),
+    }),
+    engine: strictObject({
+      min_priority: { type: 'string', enum: PRIORITY_NAMES, default: 'Debug' },
+      disabled_rules: stringList,
+      disabled_tags: stringList,
+    }),
+    outputs: { type: 'object', default: {} },
+    enforcement: strictObject({
+      enabled: { type: 'boolean', default: false },
+      allow: strictObject({
+        exe: { ...stringList, default: ['/sbin/init', '/usr/lib/systemd/systemd'] },
+        uid: { type: 'array', items: { type: 'integer', minimum: 0 }, default: [] },
+        container: stringList,
+      }),
+    }),
+    metrics: strictObject({
+      enabled: { type: 'boolean', default: true },
+      listen: {
+        type: 'string',
+        pattern: '^(\\[[0-9a-fA-F:.]+\\]|[^\\s:\\[\\]]+):[0-9]{1,5}$',
+        default: '127.0.0.1:9476',
+        expected: 'host:port, e.g. 127.0.0.1:9476 or [::1]:9476',
+      },
+      token: { type: 'string', default: '', expected: 'a bearer token, e.g. ${ENV:VIGIL_METRICS_TOKEN}' },
+    }),
+    logging: strictObject({
+      level: { type: 'string', enum: LOG_LEVELS, default: 'info' },
+    }),
+  },
+} as const;
