@@ -1,0 +1,47 @@
+/**
+ * Paths as Falco shows fd.name: absolute, with '.', '..' and repeated slashes
+ * resolved lexically (symlinks are not followed: the kernel's walk may differ,
+ * as in Falco).
+ */
+
+/** `raw` made absolute against `dir` (an absolute directory) and normalised. */
+export function resolvePath(dir: string, raw: string): string {
+  if (raw === '') return dir === '' ? '' : normalize(dir);
+  if (raw.charCodeAt(0) === 47 /* '/' */) return isNormal(raw) ? raw : normalize(raw);
+  if (dir === '') return raw; // nothing to resolve against: keep what the process passed
+  return normalize(`${dir}/${raw}`);
+}
+
+/** Fast check for the common case: already absolute and normal. */
+function isNormal(p: string): boolean {
+  return (
+    p.indexOf('//') === -1 &&
+    p.indexOf('/./') === -1 &&
+    p.indexOf('/../') === -1 &&
+    !p.endsWith('/.') &&
+    !p.endsWith('/..') &&
+    (p.length === 1 || !p.endsWith('/'))
+  );
+}
+
+function normalize(p: string): string {
+  const out: string[] = [];
+  for (const part of p.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') out.pop();
+    else out.push(part);
+  }
+  return `/${out.join('/')}`;
+}
+
+/** Falco's fd.directory: the path without its last component ('/' for top-level names). */
+export function dirnameOf(p: string): string {
+  const i = p.lastIndexOf('/');
+  if (i <= 0) return i === 0 ? '/' : '';
+  return p.slice(0, i);
+}
+
+/** Falco's fd.filename: the last component. */
+export function basenameOf(p: string): string {
+  return p.slice(p.lastIndexOf('/') + 1);
+}
