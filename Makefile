@@ -7,8 +7,6 @@ ARCH       := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 BUILD      := build
 BPF_OUT    := $(BUILD)/bpf
 VMLINUX    := $(BUILD)/vmlinux.h
-BPF_SRC    := $(wildcard bpf/tracepoints/*.bpf.c bpf/lsm/*.bpf.c bpf/cgroup/*.bpf.c)
-BPF_OBJ    := $(patsubst bpf/%.bpf.c,$(BPF_OUT)/%.bpf.o,$(BPF_SRC))
 BPF_HDR    := $(wildcard bpf/include/*.h)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
               -I$(BUILD) -Ibpf/include -I/usr/include/$(shell uname -m)-linux-gnu
@@ -23,14 +21,43 @@ $(VMLINUX):
 	@mkdir -p $(BUILD)
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
 
+# Each directory of bpf/ becomes ONE object user space loads: its *.bpf.c files are compiled one
+# by one into build/bpf/<dir>/ and linked by libbpf's static linker (bpftool gen object), so maps
+# defined once are shared by every program of the object. A directory without sources is skipped.
+BPF_OBJ :=
+define bpf_object
+$(1)_PARTS := $$(patsubst bpf/%.bpf.c,$(BPF_OUT)/%.bpf.o,$$(wildcard bpf/$(2)/*.bpf.c))
+ifneq ($$($(1)_PARTS),)
+BPF_OBJ += $(BPF_OUT)/$(1).bpf.o
+$(BPF_OUT)/$(1).bpf.o: $$($(1)_PARTS)
+	$$(BPFTOOL) gen object $$@ $$^
+endif
+endef
+$(eval $(call bpf_object,sensors,tracepoints))
+$(eval $(call bpf_object,lsm,lsm))
+$(eval $(call bpf_object,cgroup,cgroup))
+
 $(BPF_OUT)/%.bpf.o: bpf/%.bpf.c $(BPF_HDR) $(VMLINUX)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 bpf: $(BPF_OBJ)
 
-native:
+# The addon is rebuilt only when its sources change (a node-gyp rebuild takes ~20 s here).
+NATIVE_NODE := native/build/Release/vigil_bpf.node
+native: $(NATIVE_NODE)
+$(NATIVE_NODE): native/binding.gyp $(wildcard native/src/*.cc native/src/*.h)
 	npx node-gyp rebuild --nodedir=/usr --directory native --silent
+
+# Test fixtures: small BPF objects the addon tests load (test/fixtures/bpf/X.bpf.c -> build/test/).
+TEST_BPF_OBJ := $(patsubst test/fixtures/bpf/%.bpf.c,$(BUILD)/test/%.bpf.o,$(wildcard test/fixtures/bpf/*.bpf.c))
+C_FILES += $(wildcard test/fixtures/bpf/*.c)
+.PHONY: test-bpf
+all: test-bpf
+test-bpf: $(TEST_BPF_OBJ)
+$(BUILD)/test/%.bpf.o: test/fixtures/bpf/%.bpf.c $(VMLINUX)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 ts:
 	npx tsc -p tsconfig.json

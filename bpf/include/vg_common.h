@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR Apache-2.0) */
+/*
+ * What every sensor program needs: kernel types, libbpf helpers, the wire
+ * format, the shared maps, the agent filter, the header fill and the
+ * enter/exit argument stash.
+ */
+#ifndef VIGIL_VG_COMMON_H
+#define VIGIL_VG_COMMON_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "events.h"
+#include "vg_maps.h"
+
+/* UAPI constants: macros are not in BTF, so vmlinux.h lacks them. */
+#define VG_AT_FDCWD         -100
+#define VG_S_IFMT           0170000
+#define VG_S_IFSOCK         0140000
+#define VG_S_IFLNK          0120000
+#define VG_S_IFREG          0100000
+#define VG_S_IFBLK          0060000
+#define VG_S_IFDIR          0040000
+#define VG_S_IFCHR          0020000
+#define VG_S_IFIFO          0010000
+#define VG_AF_UNIX          1
+#define VG_AF_INET          2
+#define VG_AF_INET6         10
+#define VG_OVERLAYFS_MAGIC  0x794c7630
+#define VG_ANON_INODE_MAGIC 0x09041934
+
+/* Bytes of one path component, NUL included (NAME_MAX + 1). */
+#define VG_NAME_MAX 256
+
+static __always_inline struct vg_stats *vg_stats_get(void) {
+	__u32 zero = 0;
+	return bpf_map_lookup_elem(&vg_stats, &zero);
+}
+
+static __always_inline void vg_count_scratch_fail(void) {
+	struct vg_stats *s = vg_stats_get();
+	if (s)
+		s->scratch_fail++;
+}
+
+/* True when the current task belongs to the agent: its own activity is never reported. */
+static __always_inline bool vg_is_agent(__u32 tgid) {
+	__u32 zero = 0;
+	struct vg_config *c = bpf_map_lookup_elem(&vg_config, &zero);
+	return c && c->agent_tgid && c->agent_tgid == tgid;
+}
+
+static __always_inline __u32 vg_current_tgid(void) {
+	return bpf_get_current_pid_tgid() >> 32;
+}
+
+/* The pid namespace a task lives in: its pid's namespace at the pid's own level. */
+static __always_inline struct upid vg_task_upid(struct task_struct *t) {
+	struct upid up = {};
+	struct pid *pid = BPF_CORE_READ(t, thread_pid);
+	unsigned int level = BPF_CORE_READ(pid, level);
+	bpf_core_read(&up, sizeof(up), &pid->numbers[level & 31]);
+	return up;
+}
+
+/* pid number of `pid` as seen from level `level` (0 when not visible there). */
+static __always_inline __u32 vg_pid_nr_at(struct pid *pid, unsigned int level) {
+	struct upid up = {};
+	if (!pid || BPF_CORE_READ(pid, level) < level)
+		return 0;
+	bpf_core_read(&up, sizeof(up), &pid->numbers[level & 31]);
+	return up.nr;
+}
+
+/* Fill the common header for the current task. */
+static __always_inline void vg_hdr_fill(struct vg_hdr *h, __u16 type, __s64 retval) {
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	const struct cred *cred = BPF_CORE_READ(t, cred);
+	struct upid up = vg_task_upid(t);
+
+	h->ts_ns = bpf_ktime_get_boot_ns();
+	h->cgroup_id = bpf_get_current_cgroup_id();
+	h->retval = retval;
+	h->size = 0;
+	h->type = type;
+	h->flags = 0;
+	h->pid = pid_tgid >> 32;
+	h->tid = (__u32)pid_tgid;
+	h->ppid = BPF_CORE_READ(t, real_parent, tgid);
+	h->uid = BPF_CORE_READ(cred, uid.val);
+	h->gid = BPF_CORE_READ(cred, gid.val);
+	h->euid = BPF_CORE_READ(cred, euid.val);
+	h->egid = BPF_CORE_READ(cred, egid.val);
+	h->loginuid = (__u32)-1;
+	if (bpf_core_field_exists(t->loginuid))
+		h->loginuid = BPF_CORE_READ(t, loginuid.val);
+	h->mnt_ns = BPF_CORE_READ(t, nsproxy, mnt_ns, ns.inum);
+	h->pid_ns = BPF_CORE_READ(up.ns, ns.inum);
+	h->truncated = 0;
+	h->_pad = 0;
+	bpf_get_current_comm(h->comm, sizeof(h->comm));
+}
+
+/* sys_enter: remember the arguments until sys_exit (never for the agent itself). */
+static __always_inline int vg_stash_args(struct trace_event_raw_sys_enter *ctx, __u32 type) {
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)pid_tgid;
+	struct vg_stash s = {};
+
+	if (vg_is_agent(pid_tgid >> 32))
+		return 0;
+	s.type = type;
+	s.args[0] = ctx->args[0];
+	s.args[1] = ctx->args[1];
+	s.args[2] = ctx->args[2];
+	s.args[3] = ctx->args[3];
+	s.args[4] = ctx->args[4];
+	s.args[5] = ctx->args[5];
+	bpf_map_update_elem(&vg_stash, &tid, &s, BPF_ANY);
+	return 0;
+}
+
+/* sys_exit: take the arguments saved for this thread; false when there are none for `type`. */
+static __always_inline bool vg_unstash_args(__u32 type, struct vg_stash *out) {
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct vg_stash *s = bpf_map_lookup_elem(&vg_stash, &tid);
+	bool ok;
+
+	if (!s)
+		return false;
+	ok = s->type == type;
+	if (ok)
+		__builtin_memcpy(out, s, sizeof(*out));
+	bpf_map_delete_elem(&vg_stash, &tid);
+	return ok;
+}
+
+/* enter_<name> on sys_enter_<tp>: stash the arguments for exit_<name>. */
+#define VG_SYSCALL_ENTER(name, tp, type)                                                           \
+	SEC("tracepoint/syscalls/sys_enter_" #tp)                                                  \
+	int enter_##name(struct trace_event_raw_sys_enter *ctx) {                                  \
+		return vg_stash_args(ctx, type);                                                   \
+	}
+
+#endif /* VIGIL_VG_COMMON_H */

@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR Apache-2.0) */
+/*
+ * Building one record in the per-CPU scratch buffer: header, fixed payload,
+ * then the payload's strings in str_len[] order, and sending it.
+ *
+ * Every string append first checks that the write position leaves room for
+ * the largest string (VG_PATH_MAX): that check is what lets the verifier
+ * prove each write stays inside the 32 KiB scratch buffer.
+ */
+#ifndef VIGIL_VG_RECORD_H
+#define VIGIL_VG_RECORD_H
+
+#include "vg_common.h"
+
+#define VG_STR_ROOM (VG_SCRATCH_SIZE - VG_PATH_MAX)
+
+struct vg_rec {
+	__u8 *buf;   /* the scratch buffer: header at 0 */
+	__u16 *lens; /* the payload's str_len[] */
+	__u32 off;   /* where the next string goes = record length so far */
+};
+
+static __always_inline struct vg_hdr *vg_rec_hdr(struct vg_rec *r) {
+	return (struct vg_hdr *)r->buf;
+}
+
+/* Header filled for the current task, payload zeroed; returns the payload. */
+static __always_inline void *vg_rec_begin(struct vg_rec *r, __u16 type, __s64 retval,
+                                          __u32 payload_size) {
+	__u32 zero = 0;
+	struct vg_scratch *s = bpf_map_lookup_elem(&vg_scratch, &zero);
+
+	if (!s) {
+		vg_count_scratch_fail();
+		return NULL;
+	}
+	r->buf = s->buf;
+	r->lens = NULL;
+	vg_hdr_fill((struct vg_hdr *)s->buf, type, retval);
+	__builtin_memset(s->buf + sizeof(struct vg_hdr), 0, payload_size);
+	r->off = sizeof(struct vg_hdr) + payload_size;
+	return s->buf + sizeof(struct vg_hdr);
+}
+
+/* A string of n bytes was written at r->off: account for it. */
+static __always_inline void vg_str_done(struct vg_rec *r, int i, __u32 n, bool cut) {
+	r->lens[i] = n;
+	r->off += n;
+	if (cut)
+		vg_rec_hdr(r)->truncated |= 1u << i;
+}
+
+/* Where the next string may go, or -1 when the buffer is full (then the string is cut). */
+static __always_inline long vg_str_pos(struct vg_rec *r) {
+	__u32 o = r->off;
+
+	if (o > VG_STR_ROOM)
+		return -1;
+	return o;
+}
+
+/* A NUL-terminated string, up to max - 1 bytes (max <= VG_PATH_MAX). */
+static __always_inline void vg_str_ustr(struct vg_rec *r, int i, const void *src, __u32 max,
+                                        bool user) {
+	long o = vg_str_pos(r);
+	long n;
+
+	if (!src)
+		return;
+	if (o < 0) {
+		vg_str_done(r, i, 0, true);
+		return;
+	}
+	if (user)
+		n = bpf_probe_read_user_str(r->buf + o, max, src);
+	else
+		n = bpf_probe_read_kernel_str(r->buf + o, max, src);
+	if (n <= 0)
+		return;
+	vg_str_done(r, i, n - 1, n == max);
+}
+
+#define vg_str_user(r, i, src, max)   vg_str_ustr(r, i, src, max, true)
+#define vg_str_kernel(r, i, src, max) vg_str_ustr(r, i, src, max, false)
+
+/*
+ * Raw bytes [src, src + len), at most max (<= VG_PATH_MAX) of them. With
+ * strip_nul, one trailing NUL is dropped, so "a\0b\0" becomes "a\0b".
+ */
+static __always_inline void vg_str_bytes(struct vg_rec *r, int i, const void *src, __u64 len,
+                                         __u32 max, bool user, bool strip_nul) {
+	long o = vg_str_pos(r);
+	bool cut = false;
+	__u32 n;
+	long err;
+
+	if (!src || !len)
+		return;
+	if (o < 0) {
+		vg_str_done(r, i, 0, true);
+		return;
+	}
+	if (len > max) {
+		len = max;
+		cut = true;
+	}
+	n = len;
+	barrier_var(n);
+	if (n > VG_PATH_MAX || n == 0)
+		return;
+	if (user)
+		err = bpf_probe_read_user(r->buf + o, n, src);
+	else
+		err = bpf_probe_read_kernel(r->buf + o, n, src);
+	if (err)
+		return;
+	if (strip_nul && !cut && r->buf[o + n - 1] == 0)
+		n--;
+	vg_str_done(r, i, n, cut);
+}
+
+/* Output the record with its exact length; count it, or count the drop. */
+static __always_inline int vg_rec_send(struct vg_rec *r) {
+	struct vg_hdr *h = vg_rec_hdr(r);
+	struct vg_stats *s = vg_stats_get();
+	__u64 size = r->off;
+
+	/* Two checks with a barrier between: merged into one range test, the bound is lost. */
+	if (size < sizeof(*h))
+		goto fail;
+	barrier_var(size);
+	if (size > VG_SCRATCH_SIZE)
+		goto fail;
+	h->size = size;
+	if (bpf_ringbuf_output(&vg_events, r->buf, size, 0)) {
+		if (s)
+			s->dropped++;
+		return 0;
+	}
+	if (s) {
+		s->events++;
+		if (h->truncated)
+			s->truncated++;
+	}
+	return 0;
+fail:
+	if (s)
+		s->scratch_fail++;
+	return 0;
+}
+
+#endif /* VIGIL_VG_RECORD_H */

@@ -1,0 +1,267 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR Apache-2.0) */
+/*
+ * Process family: exec, fork, exit from the scheduler tracepoints; chdir,
+ * setns, unshare, ptrace, memfd_create, init_module, finit_module, bpf,
+ * userfaultfd and prctl from their syscall tracepoints.
+ */
+#include "vg_path.h"
+
+#define VG_PR_SET_NAME    15
+#define VG_BPF_PROG_LOAD  5
+#define VG_MEMFD_NAME_MAX 250 /* "memfd:" + name fits NAME_MAX */
+#define VG_TASK_COMM_MAX  16
+#define VG_STASH_FCHDIR   (VG_EVT_MAX + VG_EVT_CHDIR) /* fchdir shares chdir's type, not its args */
+
+/* Kernels before 6.11 keep the inode change/modify times as struct timespec64. */
+struct inode___ts64 {
+	struct timespec64 __i_ctime;
+	struct timespec64 __i_mtime;
+} __attribute__((preserve_access_index));
+
+/* dev_t as stat(2) and /proc show it, from the kernel's internal MAJOR << 20 | MINOR. */
+static __always_inline __u32 vg_encode_dev(__u32 dev) {
+	__u32 major = dev >> 20, minor = dev & 0xfffff;
+
+	return (minor & 0xff) | (major << 8) | ((minor & ~0xffu) << 12);
+}
+
+static __always_inline void vg_inode_times(struct inode *ino, struct vg_exec *e) {
+	if (bpf_core_field_exists(ino->i_ctime_sec)) {
+		e->exe_ctime_ns = BPF_CORE_READ(ino, i_ctime_sec) * 1000000000ull +
+		                  BPF_CORE_READ(ino, i_ctime_nsec);
+		e->exe_mtime_ns = BPF_CORE_READ(ino, i_mtime_sec) * 1000000000ull +
+		                  BPF_CORE_READ(ino, i_mtime_nsec);
+	} else {
+		struct inode___ts64 *old = (void *)ino;
+
+		e->exe_ctime_ns = BPF_CORE_READ(old, __i_ctime.tv_sec) * 1000000000ull +
+		                  BPF_CORE_READ(old, __i_ctime.tv_nsec);
+		e->exe_mtime_ns = BPF_CORE_READ(old, __i_mtime.tv_sec) * 1000000000ull +
+		                  BPF_CORE_READ(old, __i_mtime.tv_nsec);
+	}
+}
+
+/* VG_HDR_F_EXE_* for the file being executed, judged with the new credentials. */
+static __always_inline __u16 vg_exe_flags(struct file *file, struct inode *ino,
+                                          const struct cred *cred) {
+	char name[6] = {};
+	__u16 flags = 0;
+	__u32 mode = BPF_CORE_READ(ino, i_mode);
+	__u32 fsuid = BPF_CORE_READ(cred, fsuid.val);
+	__u32 fsgid = BPF_CORE_READ(cred, fsgid.val);
+
+	bpf_probe_read_kernel(name, sizeof(name), BPF_CORE_READ(file, f_path.dentry, d_name.name));
+	if (name[0] == 'm' && name[1] == 'e' && name[2] == 'm' && name[3] == 'f' &&
+	    name[4] == 'd' && name[5] == ':')
+		flags |= VG_HDR_F_EXE_FROM_MEMFD;
+	if (BPF_CORE_READ(ino, i_nlink) == 0)
+		flags |= VG_HDR_F_EXE_DELETED;
+	/* Best effort, no ACLs: owner, group, other write bits; root can write anything. */
+	if (fsuid == 0 || (mode & 0002) ||
+	    ((mode & 0200) && BPF_CORE_READ(ino, i_uid.val) == fsuid) ||
+	    ((mode & 0020) && BPF_CORE_READ(ino, i_gid.val) == fsgid))
+		flags |= VG_HDR_F_EXE_WRITABLE;
+	if (BPF_CORE_READ(ino, i_sb, s_magic) == VG_OVERLAYFS_MAGIC &&
+	    bpf_core_type_exists(struct ovl_inode)) {
+		struct ovl_inode *oi =
+		    (void *)ino - bpf_core_field_offset(struct ovl_inode, vfs_inode);
+
+		if (BPF_CORE_READ(oi, __upperdentry))
+			flags |= VG_HDR_F_EXE_UPPER_LAYER;
+	}
+	return flags;
+}
+
+static __always_inline __u32 vg_tty_dev(struct task_struct *t) {
+	struct tty_struct *tty = BPF_CORE_READ(t, signal, tty);
+	struct tty_driver *drv;
+	__u32 major, minor;
+
+	if (!tty)
+		return 0;
+	drv = BPF_CORE_READ(tty, driver);
+	major = BPF_CORE_READ(drv, major);
+	minor = BPF_CORE_READ(drv, minor_start) + BPF_CORE_READ(tty, index);
+	return vg_encode_dev(major << 20 | minor);
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(sched_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm) {
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	struct file *file = BPF_CORE_READ(bprm, file);
+	struct inode *ino = BPF_CORE_READ(file, f_inode);
+	struct mm_struct *mm = BPF_CORE_READ(t, mm);
+	const struct cred *cred = BPF_CORE_READ(t, cred);
+	struct signal_struct *sig = BPF_CORE_READ(t, signal);
+	struct upid up = vg_task_upid(t);
+	unsigned int level = BPF_CORE_READ(t, thread_pid, level);
+	struct vg_exec *e;
+	struct vg_rec r;
+
+	if (vg_is_agent(vg_current_tgid()))
+		return 0;
+	e = vg_rec_begin(&r, VG_EVT_EXECVE, 0, sizeof(*e));
+	if (!e)
+		return 0;
+	r.lens = e->str_len;
+	e->start_ns = BPF_CORE_READ(t, group_leader, start_boottime);
+	e->cap_effective = BPF_CORE_READ(cred, cap_effective.val);
+	e->cap_permitted = BPF_CORE_READ(cred, cap_permitted.val);
+	e->cap_inheritable = BPF_CORE_READ(cred, cap_inheritable.val);
+	e->exe_ino = BPF_CORE_READ(ino, i_ino);
+	vg_inode_times(ino, e);
+	e->exe_dev = vg_encode_dev(BPF_CORE_READ(ino, i_sb, s_dev));
+	e->exe_mode = BPF_CORE_READ(ino, i_mode);
+	e->exe_uid = BPF_CORE_READ(ino, i_uid.val);
+	e->argc = BPF_CORE_READ(bprm, argc);
+	e->tty = vg_tty_dev(t);
+	e->sid = vg_pid_nr_at(BPF_CORE_READ(sig, pids[PIDTYPE_SID]), level);
+	e->pgid = vg_pid_nr_at(BPF_CORE_READ(sig, pids[PIDTYPE_PGID]), level);
+	e->vpid = up.nr;
+	e->vppid = vg_pid_nr_at(BPF_CORE_READ(t, real_parent, group_leader, thread_pid), level);
+	vg_rec_hdr(&r)->flags = vg_exe_flags(file, ino, cred);
+
+	vg_str_pathp(&r, VG_EXEC_STR_EXE, &file->f_path);
+	vg_str_bytes(&r, VG_EXEC_STR_ARGV, (void *)BPF_CORE_READ(mm, arg_start),
+	             BPF_CORE_READ(mm, arg_end) - BPF_CORE_READ(mm, arg_start), VG_ARGS_MAX, true,
+	             true);
+	vg_str_bytes(&r, VG_EXEC_STR_ENV, (void *)BPF_CORE_READ(mm, env_start),
+	             BPF_CORE_READ(mm, env_end) - BPF_CORE_READ(mm, env_start), VG_ENV_MAX, true,
+	             true);
+	vg_str_cwd(&r, VG_EXEC_STR_CWD);
+	vg_str_cgroup(&r, VG_EXEC_STR_CGROUP, t);
+	return vg_rec_send(&r);
+}
+
+/* New processes only: a new thread (CLONE_THREAD) is not a clone event. */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(sched_fork, struct task_struct *parent, struct task_struct *child) {
+	struct vg_fork *f;
+	struct vg_rec r;
+
+	if (BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid))
+		return 0;
+	if (vg_is_agent(vg_current_tgid()))
+		return 0;
+	f = vg_rec_begin(&r, VG_EVT_CLONE, 0, sizeof(*f));
+	if (!f)
+		return 0;
+	f->child_start_ns = BPF_CORE_READ(child, start_boottime);
+	f->child_pid = BPF_CORE_READ(child, tgid);
+	f->child_vpid = vg_task_upid(child).nr;
+	f->clone_flags = 0;
+	return vg_rec_send(&r);
+}
+
+/* Only when the whole process is gone: the last thread has taken signal->live to 0. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(sched_exit, struct task_struct *p) {
+	struct vg_exit *x;
+	struct vg_rec r;
+
+	if (BPF_CORE_READ(p, signal, live.counter) != 0)
+		return 0;
+	if (vg_is_agent(vg_current_tgid()))
+		return 0;
+	x = vg_rec_begin(&r, VG_EVT_EXIT, 0, sizeof(*x));
+	if (!x)
+		return 0;
+	x->start_ns = BPF_CORE_READ(p, group_leader, start_boottime);
+	x->exit_code = BPF_CORE_READ(p, exit_code);
+	return vg_rec_send(&r);
+}
+
+/* sys_exit of a vg_proc_op syscall; `stash` says which one (a constant once inlined). */
+static __always_inline int vg_proc_op_exit(struct trace_event_raw_sys_exit *ctx, __u32 stash,
+                                           __u16 type) {
+	struct vg_stash a;
+	struct vg_proc_op *p;
+	struct vg_rec r;
+	__u32 prog_type = 0;
+
+	if (!vg_unstash_args(stash, &a))
+		return 0;
+	p = vg_rec_begin(&r, type, ctx->ret, sizeof(*p));
+	if (!p)
+		return 0;
+	r.lens = p->str_len;
+	switch (stash) {
+	case VG_EVT_CHDIR:
+		if (ctx->ret == 0)
+			vg_str_cwd(&r, 0);
+		else
+			vg_str_user(&r, 0, (void *)a.args[0], VG_PATH_MAX);
+		break;
+	case VG_STASH_FCHDIR:
+		p->arg[0] = a.args[0];
+		vg_str_file(&r, 0, vg_fd_file(a.args[0]));
+		break;
+	case VG_EVT_SETNS: {
+		struct file *f = vg_fd_file(a.args[0]);
+
+		p->arg[0] = a.args[0];
+		p->arg[1] = a.args[1];
+		p->arg[2] = BPF_CORE_READ(f, f_inode, i_ino);
+		vg_str_file(&r, 0, f);
+		break;
+	}
+	case VG_EVT_UNSHARE:
+	case VG_EVT_USERFAULTFD:
+		p->arg[0] = a.args[0];
+		break;
+	case VG_EVT_PTRACE:
+		p->arg[0] = a.args[0];
+		p->arg[1] = a.args[1];
+		p->arg[2] = a.args[2];
+		p->arg[3] = a.args[3];
+		break;
+	case VG_EVT_MEMFD_CREATE:
+		p->arg[0] = a.args[1];
+		vg_str_user(&r, 0, (void *)a.args[0], VG_MEMFD_NAME_MAX);
+		break;
+	case VG_EVT_INIT_MODULE:
+		p->arg[0] = a.args[1];
+		vg_str_user(&r, 0, (void *)a.args[2], VG_PATH_MAX);
+		break;
+	case VG_EVT_FINIT_MODULE:
+		p->arg[0] = a.args[0];
+		p->arg[1] = a.args[2];
+		vg_str_user(&r, 0, (void *)a.args[1], VG_PATH_MAX);
+		vg_str_file(&r, 1, vg_fd_file(a.args[0]));
+		break;
+	case VG_EVT_BPF:
+		p->arg[0] = a.args[0];
+		if (a.args[0] == VG_BPF_PROG_LOAD &&
+		    bpf_probe_read_user(&prog_type, sizeof(prog_type), (void *)a.args[1]) == 0)
+			p->arg[1] = prog_type;
+		break;
+	case VG_EVT_PRCTL:
+		p->arg[0] = a.args[0];
+		p->arg[1] = a.args[1];
+		p->arg[2] = a.args[2];
+		p->arg[3] = a.args[3];
+		if (a.args[0] == VG_PR_SET_NAME)
+			vg_str_user(&r, 0, (void *)a.args[1], VG_TASK_COMM_MAX);
+		break;
+	}
+	return vg_rec_send(&r);
+}
+
+#define VG_PROC_OP(name, tp, stash, type)                                                          \
+	VG_SYSCALL_ENTER(name, tp, stash)                                                          \
+	SEC("tracepoint/syscalls/sys_exit_" #tp)                                                   \
+	int exit_##name(struct trace_event_raw_sys_exit *ctx) {                                    \
+		return vg_proc_op_exit(ctx, stash, type);                                          \
+	}
+
+VG_PROC_OP(chdir, chdir, VG_EVT_CHDIR, VG_EVT_CHDIR)
+VG_PROC_OP(fchdir, fchdir, VG_STASH_FCHDIR, VG_EVT_CHDIR)
+VG_PROC_OP(setns, setns, VG_EVT_SETNS, VG_EVT_SETNS)
+VG_PROC_OP(unshare, unshare, VG_EVT_UNSHARE, VG_EVT_UNSHARE)
+VG_PROC_OP(ptrace, ptrace, VG_EVT_PTRACE, VG_EVT_PTRACE)
+VG_PROC_OP(memfd_create, memfd_create, VG_EVT_MEMFD_CREATE, VG_EVT_MEMFD_CREATE)
+VG_PROC_OP(init_module, init_module, VG_EVT_INIT_MODULE, VG_EVT_INIT_MODULE)
+VG_PROC_OP(finit_module, finit_module, VG_EVT_FINIT_MODULE, VG_EVT_FINIT_MODULE)
+VG_PROC_OP(bpf, bpf, VG_EVT_BPF, VG_EVT_BPF)
+VG_PROC_OP(userfaultfd, userfaultfd, VG_EVT_USERFAULTFD, VG_EVT_USERFAULTFD)
+VG_PROC_OP(prctl, prctl, VG_EVT_PRCTL, VG_EVT_PRCTL)
