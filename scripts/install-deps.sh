@@ -2,7 +2,8 @@
 # Installs the system packages vigil builds and runs with (Debian 12 / Ubuntu 22.04+), as root.
 # Idempotent: does nothing when everything is already there.
 set -euo pipefail
-PKGS=(clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool clang-format make g++ python3 pkg-config)
+PKGS=(clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool clang-format make g++ python3 pkg-config
+      rsyslog rsyslog-gnutls openssl)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

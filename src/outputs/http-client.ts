@@ -1,0 +1,98 @@
+/**
+ * One POST over node:http/https with keep-alive, a timeout, a custom CA, and a bounded response
+ * read, mapping outcomes to DeliveryError: network errors, 408, 425, 429 and 5xx are retryable;
+ * other 4xx are not (resending the same payload cannot succeed). URLs in messages are redacted.
+ */
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import { DeliveryError, OutputConfigError } from './output.js';
+import { redactUrl } from './secrets.js';
+
+export interface HttpTarget {
+  url: URL;
+  agent: http.Agent;
+  timeoutMs: number;
+}
+
+export interface HttpResponse {
+  status: number;
+  body: string;
+}
+
+const MAX_RESPONSE = 1024 * 1024;
+
+export function httpTarget(
+  rawUrl: string,
+  where: string,
+  opts: { timeoutMs?: number; caFile?: string; rejectUnauthorized?: boolean },
+): HttpTarget {
+  let url: URL;
+  try {
+    url = new URL(rawUrl);
+  } catch {
+    throw new OutputConfigError(`${where}: invalid url`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new OutputConfigError(`${where}: url must be http or https (${redactUrl(url)})`);
+  }
+  const agent =
+    url.protocol === 'https:'
+      ? new https.Agent({
+          keepAlive: true,
+          maxSockets: 4,
+          ca: opts.caFile ? readFileSync(opts.caFile) : undefined,
+          rejectUnauthorized: opts.rejectUnauthorized ?? true,
+        })
+      : new http.Agent({ keepAlive: true, maxSockets: 4 });
+  return { url, agent, timeoutMs: opts.timeoutMs ?? 10_000 };
+}
+
+export function retryableStatus(status: number): boolean {
+  return status === 408 || status === 425 || status === 429 || status >= 500;
+}
+
+/** POSTs and resolves on 2xx; throws DeliveryError otherwise. */
+export function httpPost(
+  t: HttpTarget,
+  body: string,
+  headers: Record<string, string>,
+  url: URL = t.url,
+): Promise<HttpResponse> {
+  const mod = url.protocol === 'https:' ? https : http;
+  return new Promise((resolve, reject) => {
+    const req = mod.request(
+      url,
+      {
+        method: 'POST',
+        agent: t.agent,
+        headers: { 'content-length': Buffer.byteLength(body), ...headers },
+        timeout: t.timeoutMs,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size <= MAX_RESPONSE) chunks.push(c);
+        });
+        res.on('error', (err) => reject(new DeliveryError(`POST ${redactUrl(url)}: ${err.message}`, true)));
+        res.on('end', () => {
+          const status = res.statusCode ?? 0;
+          const text = Buffer.concat(chunks).toString('utf8');
+          if (status >= 200 && status < 300) return resolve({ status, body: text });
+          const snippet = text.slice(0, 200).replace(/\s+/g, ' ');
+          reject(
+            new DeliveryError(
+              `POST ${redactUrl(url)}: HTTP ${status}${snippet ? ` ${snippet}` : ''}`,
+              retryableStatus(status),
+            ),
+          );
+        });
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`no response within ${t.timeoutMs} ms`)));
+    req.on('error', (err) => reject(new DeliveryError(`POST ${redactUrl(url)}: ${err.message}`, true)));
+    req.end(body);
+  });
+}

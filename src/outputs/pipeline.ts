@@ -1,0 +1,231 @@
+/**
+ * openOutputs(): the alert pipeline `vigil run` drives. submit() is synchronous and cheap: alerts
+ * gather until the end of the event-loop turn (or commitBatch of them), are committed to SQLite in
+ * one transaction, then handed to every sink's runner. If the store fails (disk full, read-only
+ * file) that is reported in health() and the log, and the alerts still go to the sinks.
+ */
+import { setImmediate as nextTurn } from 'node:timers';
+import type { Logger } from 'pino';
+import type { Alert } from '../event/alert.js';
+import type { OutputsConfig, SinkConfig } from './config.js';
+import { defaultDbPath } from './config.js';
+import { SinkRunner, type QueuedAlert, type SinkHealth } from './delivery.js';
+import { OutputConfigError, parsePriority, priorityRank } from './output.js';
+import { Redactor } from './secrets.js';
+import { createSink, sinkDefaults } from './sinks/index.js';
+import { AlertStore, sqliteCode } from './store.js';
+
+export interface StoreHealth {
+  enabled: boolean;
+  path: string;
+  state: 'ok' | 'failing' | 'disabled';
+  /** Alerts committed since start. */
+  committed: number;
+  /** Alerts the store could not take (delivered to sinks without it). */
+  unstored: number;
+  lastError?: string;
+  retentionDeleted: number;
+}
+
+export interface OutputsHealth {
+  store: StoreHealth;
+  sinks: SinkHealth[];
+}
+
+export interface Outputs {
+  /** Never blocks detection: queues the alert; it is committed at the end of this event-loop turn. */
+  submit(alert: Alert): void;
+  health(): OutputsHealth;
+  /** Commits what is pending and lets sinks drain (up to closeTimeoutMs). For SIGTERM. */
+  close(): Promise<void>;
+}
+
+export interface OpenOutputsOptions {
+  /** Whether stdout is a terminal (default process.stdout.isTTY): picks the stdout sink's format. */
+  isTTY?: boolean;
+}
+
+const STORE_REOPEN_MS = 30_000;
+
+export async function openOutputs(
+  config: OutputsConfig,
+  logger: Logger,
+  opts: OpenOutputsOptions = {},
+): Promise<Outputs> {
+  const redactor = new Redactor();
+  const storeCfg = config.store ?? {};
+  const storeEnabled = storeCfg.enabled !== false;
+  const dbPath = storeCfg.path ?? defaultDbPath();
+  const commitBatch = Math.max(1, config.commitBatch ?? 1000);
+  const closeTimeoutMs = config.closeTimeoutMs ?? 5000;
+  const retention = storeCfg.retention ?? {};
+  const maxAgeMs = (retention.maxAgeDays ?? 30) * 86_400_000;
+  const maxBytes = (retention.maxSizeMB ?? 1024) * 1024 * 1024;
+
+  const health: StoreHealth = {
+    enabled: storeEnabled,
+    path: dbPath,
+    state: storeEnabled ? 'ok' : 'disabled',
+    committed: 0,
+    unstored: 0,
+    retentionDeleted: 0,
+  };
+  let store: AlertStore | null = null;
+  let lastOpenAttempt = 0;
+
+  const storeFailed = (err: unknown, what: string): void => {
+    const code = sqliteCode(err);
+    const msg = `${what} ${dbPath}: ${code ? `${code}: ` : ''}${err instanceof Error ? err.message : String(err)}`;
+    if (health.state !== 'failing' || health.lastError !== msg) {
+      logger.error(
+        { db: dbPath, code, err: msg },
+        'alert store failing: alerts are still delivered to sinks but not stored',
+      );
+    }
+    health.state = 'failing';
+    health.lastError = msg;
+  };
+
+  const tryOpenStore = (): void => {
+    lastOpenAttempt = Date.now();
+    try {
+      store = AlertStore.open(dbPath, { synchronous: storeCfg.synchronous });
+      if (health.state === 'failing') logger.info({ db: dbPath }, 'alert store available again');
+      health.state = 'ok';
+      delete health.lastError;
+    } catch (err) {
+      store = null;
+      storeFailed(err, 'cannot open alert store');
+    }
+  };
+  if (storeEnabled) tryOpenStore();
+
+  const runRetention = (): void => {
+    if (!store) return;
+    try {
+      const n = store.applyRetention(maxAgeMs, maxBytes);
+      if (n > 0) {
+        health.retentionDeleted += n;
+        logger.info({ db: dbPath, deleted: n }, 'retention deleted old alerts');
+      }
+    } catch (err) {
+      logger.warn({ db: dbPath, err: String(err) }, 'retention failed');
+    }
+  };
+  runRetention();
+  const retentionTimer = setInterval(runRetention, retention.intervalMs ?? 600_000);
+  retentionTimer.unref();
+
+  const runners: SinkRunner[] = [];
+  try {
+    for (const [i, cfg] of (config.sinks ?? [{ type: 'stdout' } as SinkConfig]).entries()) {
+      runners.push(buildRunner(cfg, i, runners, () => store, logger, redactor, opts));
+    }
+  } catch (err) {
+    (store as AlertStore | null)?.close();
+    throw err;
+  }
+  for (const r of runners) r.start();
+
+  let pending: Alert[] = [];
+  let scheduled = false;
+  let closed = false;
+
+  const flush = (): void => {
+    scheduled = false;
+    if (pending.length === 0) return;
+    const alerts = pending;
+    pending = [];
+    if (storeEnabled && !store && Date.now() - lastOpenAttempt > STORE_REOPEN_MS) tryOpenStore();
+    let ids: number[] | undefined;
+    if (store) {
+      try {
+        ids = store.insert(alerts);
+        health.committed += alerts.length;
+        if (health.state === 'failing') {
+          logger.info({ db: dbPath }, 'alert store writable again');
+          health.state = 'ok';
+          delete health.lastError;
+        }
+      } catch (err) {
+        storeFailed(err, 'cannot write alert store');
+      }
+    }
+    if (!ids && storeEnabled) health.unstored += alerts.length;
+    const now = Date.now();
+    const items: QueuedAlert[] = alerts.map((alert, i) => ({
+      id: ids?.[i],
+      rank: priorityRank(alert.priority),
+      alert,
+      at: now,
+    }));
+    for (const r of runners) r.enqueue(items);
+  };
+
+  return {
+    submit(alert: Alert): void {
+      if (closed) return;
+      pending.push(alert);
+      if (pending.length >= commitBatch) flush();
+      else if (!scheduled) {
+        scheduled = true;
+        nextTurn(flush);
+      }
+    },
+    health(): OutputsHealth {
+      return { store: { ...health }, sinks: runners.map((r) => r.health()) };
+    },
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      flush();
+      clearInterval(retentionTimer);
+      const deadline = Date.now() + closeTimeoutMs;
+      await Promise.all(runners.map((r) => r.close(deadline)));
+      store?.close();
+    },
+  };
+}
+
+function buildRunner(
+  cfg: SinkConfig,
+  index: number,
+  existing: readonly SinkRunner[],
+  store: () => AlertStore | null,
+  logger: Logger,
+  redactor: Redactor,
+  opts: OpenOutputsOptions,
+): SinkRunner {
+  if (!cfg || typeof cfg !== 'object' || typeof cfg.type !== 'string') {
+    throw new OutputConfigError(`outputs.sinks[${index}]: missing type`);
+  }
+  let name = cfg.name ?? cfg.type;
+  if (cfg.name === undefined) {
+    for (let n = 2; existing.some((r) => r.name === name); n++) name = `${cfg.type}-${n}`;
+  } else if (existing.some((r) => r.name === name)) {
+    throw new OutputConfigError(`outputs.sinks[${index}]: duplicate sink name "${name}"`);
+  }
+  const where = `outputs.sinks[${index}] (${name})`;
+  const d = sinkDefaults(cfg.type);
+  const output = createSink(cfg, { where, logger, redactor, isTTY: opts.isTTY ?? !!process.stdout.isTTY });
+  const windowMs = cfg.rateLimit?.windowMs ?? (cfg.dedupWindowMs || 60_000);
+  return new SinkRunner(
+    output,
+    {
+      name,
+      type: cfg.type,
+      minRank: priorityRank(cfg.minPriority ? parsePriority(cfg.minPriority) : 'Debug'),
+      batchMax: Math.max(1, cfg.batch?.maxSize ?? d.batchMax),
+      batchWaitMs: Math.max(0, cfg.batch?.maxWaitMs ?? d.batchWaitMs),
+      retryInitialMs: Math.max(1, cfg.retry?.initialMs ?? 500),
+      retryMaxMs: Math.max(1, cfg.retry?.maxMs ?? 30_000),
+      maxAttempts: Math.max(0, cfg.retry?.maxAttempts ?? 0),
+      queueSize: Math.max(1, cfg.queueSize ?? 10_000),
+      durable: cfg.durable ?? d.durable,
+      throttle: { maxPerRule: cfg.rateLimit?.max ?? 0, dedupWindowMs: cfg.dedupWindowMs ?? 0, windowMs },
+    },
+    store,
+    logger,
+    redactor,
+  );
+}

@@ -1,0 +1,60 @@
+/**
+ * Schema of the alert store, versioned with PRAGMA user_version. A migration runs once, in its own
+ * transaction, in order; never edit a shipped migration, append a new one.
+ */
+import type Database from 'better-sqlite3';
+
+const MIGRATIONS: ((db: Database.Database) => void)[] = [
+  // 1: alerts with their full JSON and indexed columns; the outbox (per-sink cursor + in-flight batch).
+  (db) => {
+    db.exec(`
+      CREATE TABLE alerts (
+        id INTEGER PRIMARY KEY,
+        uuid TEXT NOT NULL,
+        time TEXT NOT NULL,
+        time_ms INTEGER NOT NULL,
+        rule TEXT NOT NULL,
+        priority INTEGER NOT NULL,
+        hostname TEXT NOT NULL,
+        container_id TEXT NOT NULL,
+        pid INTEGER,
+        exe TEXT,
+        json TEXT NOT NULL
+      );
+      CREATE INDEX alerts_time ON alerts(time_ms);
+      CREATE INDEX alerts_rule ON alerts(rule);
+      CREATE INDEX alerts_priority ON alerts(priority);
+      CREATE INDEX alerts_hostname ON alerts(hostname);
+      CREATE INDEX alerts_container ON alerts(container_id);
+      CREATE INDEX alerts_pid ON alerts(pid);
+      CREATE INDEX alerts_exe ON alerts(exe);
+      -- Everything up to acked_id is delivered (or deliberately skipped) for this sink.
+      CREATE TABLE outbox_cursor (sink TEXT PRIMARY KEY, acked_id INTEGER NOT NULL);
+      -- The batch a sink is sending: resent as is, under the same delivery id, after a crash.
+      CREATE TABLE outbox_inflight (
+        sink TEXT PRIMARY KEY,
+        delivery_id TEXT NOT NULL,
+        last_id INTEGER NOT NULL,
+        alert_ids TEXT NOT NULL,
+        summaries TEXT NOT NULL
+      );
+    `);
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+export function migrate(db: Database.Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > SCHEMA_VERSION) {
+    throw new Error(
+      `database schema version ${current} is newer than this vigil understands (${SCHEMA_VERSION}); upgrade vigil`,
+    );
+  }
+  for (let v = current; v < SCHEMA_VERSION; v++) {
+    db.transaction(() => {
+      MIGRATIONS[v](db);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+}

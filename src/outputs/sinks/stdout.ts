@@ -1,0 +1,46 @@
+/**
+ * Alerts on stdout: human lines on a terminal, the alert JSON one per line otherwise (or with
+ * --json). Written through pino's non-blocking destination (sonic-boom), so a slow terminal or
+ * pipe never stalls the event loop; memory is capped (maxLength) and excess is counted as dropped.
+ */
+import pino from 'pino';
+import type { StdoutSinkConfig } from '../config.js';
+import { alertLine, summaryLine } from '../format-text.js';
+import type { Delivery, Output } from '../output.js';
+import { OutputConfigError } from '../output.js';
+import type { SinkContext } from './index.js';
+
+const MAX_BUFFERED = 16 * 1024 * 1024;
+
+export class StdoutSink implements Output {
+  private readonly dest: ReturnType<typeof pino.destination>;
+  private readonly json: boolean;
+  private readonly color: boolean;
+
+  constructor(cfg: StdoutSinkConfig, ctx: SinkContext, fd = 1) {
+    const format = cfg.format ?? 'auto';
+    if (!['auto', 'json', 'text'].includes(format)) {
+      throw new OutputConfigError(`${ctx.where}: format must be auto, json or text`);
+    }
+    this.json = format === 'json' || (format === 'auto' && !ctx.isTTY);
+    this.color = cfg.color ?? ctx.isTTY;
+    this.dest = pino.destination({ dest: fd, sync: false, minLength: 0, maxLength: MAX_BUFFERED });
+    this.dest.on('error', (err: Error) => ctx.logger.warn({ err: err.message }, 'stdout write failed'));
+  }
+
+  async send(d: Delivery): Promise<void> {
+    let out = '';
+    for (const it of d.items) {
+      if (it.alert) out += (this.json ? JSON.stringify(it.alert) : alertLine(it.alert, this.color)) + '\n';
+      else
+        out +=
+          (this.json ? JSON.stringify({ vigil_summary: it.summary }) : summaryLine(it.summary, this.color)) +
+          '\n';
+    }
+    this.dest.write(out);
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => this.dest.flush(() => resolve()));
+  }
+}

@@ -1,0 +1,262 @@
+/**
+ * The SQLite alert store and the durable outbox, in one database (better-sqlite3, WAL).
+ * An alert is committed here before any sink sees it; each durable sink's progress is a cursor
+ * (every alert id <= acked_id is done) plus the one batch it has in flight.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Alert } from '../event/alert.js';
+import type { AlertSummary } from './output.js';
+import { priorityRank } from './output.js';
+import { migrate } from './schema.js';
+
+export interface StoredAlert {
+  id: number;
+  json: string;
+}
+
+export interface InflightBatch {
+  deliveryId: string;
+  lastId: number;
+  alertIds: number[];
+  summaries: AlertSummary[];
+}
+
+export interface AlertQuery {
+  sinceMs?: number;
+  rule?: string;
+  /** Rank of the least severe priority wanted (0 = Emergency only). */
+  maxRank?: number;
+  containerId?: string;
+  afterId?: number;
+  /** Most recent first up to limit, returned oldest first. */
+  limit?: number;
+}
+
+export interface StoreOpenOptions {
+  synchronous?: 'normal' | 'full';
+  readonly?: boolean;
+}
+
+/** SQLite's error code (SQLITE_FULL, SQLITE_READONLY, ...) when there is one. */
+export function sqliteCode(err: unknown): string | undefined {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+export class AlertStore {
+  private readonly insertStmt: Database.Statement;
+  private readonly insertMany: (alerts: readonly Alert[]) => number[];
+  private readonly statements = new Map<string, Database.Statement>();
+
+  private constructor(
+    readonly path: string,
+    private readonly db: Database.Database,
+  ) {
+    this.insertStmt = db.prepare(
+      `INSERT INTO alerts (uuid, time, time_ms, rule, priority, hostname, container_id, pid, exe, json)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.insertMany = db.transaction((alerts: readonly Alert[]) => {
+      const ids = new Array<number>(alerts.length);
+      for (let i = 0; i < alerts.length; i++) {
+        const a = alerts[i];
+        const proc = a.event?.proc;
+        const timeMs = Date.parse(a.time);
+        const r = this.insertStmt.run(
+          String(a.uuid),
+          String(a.time),
+          Number.isFinite(timeMs) ? timeMs : Date.now(),
+          String(a.rule),
+          priorityRank(a.priority),
+          String(a.hostname ?? ''),
+          String(proc?.container_id ?? a.event?.container?.id ?? ''),
+          typeof proc?.pid === 'number' ? proc.pid : null,
+          typeof proc?.exe === 'string' ? proc.exe : null,
+          JSON.stringify(a),
+        );
+        ids[i] = Number(r.lastInsertRowid);
+      }
+      return ids;
+    });
+  }
+
+  private stmt(sql: string): Database.Statement {
+    let st = this.statements.get(sql);
+    if (!st) this.statements.set(sql, (st = this.db.prepare(sql)));
+    return st;
+  }
+
+  /** Opens (creating and migrating when writable) the store. Throws with SQLite's code on failure. */
+  static open(path: string, opts: StoreOpenOptions = {}): AlertStore {
+    if (!opts.readonly) mkdirSync(dirname(path), { recursive: true });
+    const db = new Database(path, { readonly: !!opts.readonly, fileMustExist: !!opts.readonly });
+    try {
+      db.pragma('busy_timeout = 5000');
+      if (!opts.readonly) {
+        if ((db.pragma('user_version', { simple: true }) as number) === 0) {
+          // Must precede the first table: lets size retention give pages back to the file system.
+          db.pragma('auto_vacuum = INCREMENTAL');
+        }
+        const mode = db.pragma('journal_mode = WAL', { simple: true });
+        if (String(mode).toLowerCase() !== 'wal') {
+          throw Object.assign(new Error(`cannot switch ${path} to WAL (journal mode stays ${mode})`), {
+            code: 'SQLITE_READONLY',
+          });
+        }
+        db.pragma(`synchronous = ${opts.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+        migrate(db);
+      }
+      return new AlertStore(path, db);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+  }
+
+  /** Commits alerts in one transaction; returns their ids, in order. */
+  insert(alerts: readonly Alert[]): number[] {
+    return this.insertMany(alerts);
+  }
+
+  maxId(): number {
+    const row = this.stmt('SELECT max(id) AS m FROM alerts').get() as { m: number | null };
+    return row.m ?? 0;
+  }
+
+  count(): number {
+    return (this.stmt('SELECT count(*) AS n FROM alerts').get() as { n: number }).n;
+  }
+
+  getCursor(sink: string): number | undefined {
+    const row = this.stmt('SELECT acked_id FROM outbox_cursor WHERE sink = ?').get(sink) as
+      { acked_id: number } | undefined;
+    return row?.acked_id;
+  }
+
+  setCursor(sink: string, ackedId: number): void {
+    this.stmt(
+      `INSERT INTO outbox_cursor (sink, acked_id) VALUES (?, ?)
+         ON CONFLICT(sink) DO UPDATE SET acked_id = max(acked_id, excluded.acked_id)`,
+    ).run(sink, ackedId);
+  }
+
+  getInflight(sink: string): InflightBatch | undefined {
+    const row = this.stmt(
+      'SELECT delivery_id, last_id, alert_ids, summaries FROM outbox_inflight WHERE sink = ?',
+    ).get(sink) as { delivery_id: string; last_id: number; alert_ids: string; summaries: string } | undefined;
+    if (!row) return undefined;
+    return {
+      deliveryId: row.delivery_id,
+      lastId: row.last_id,
+      alertIds: JSON.parse(row.alert_ids) as number[],
+      summaries: JSON.parse(row.summaries) as AlertSummary[],
+    };
+  }
+
+  /** Records the batch about to be sent, before the first byte leaves. */
+  beginDelivery(sink: string, batch: InflightBatch): void {
+    this.stmt(
+      `INSERT OR REPLACE INTO outbox_inflight (sink, delivery_id, last_id, alert_ids, summaries)
+         VALUES (?, ?, ?, ?, ?)`,
+    ).run(
+      sink,
+      batch.deliveryId,
+      batch.lastId,
+      JSON.stringify(batch.alertIds),
+      JSON.stringify(batch.summaries),
+    );
+  }
+
+  /** The destination acknowledged (or the batch was dropped): advance the cursor, forget the batch. */
+  readonly ackDelivery = (sink: string, lastId: number): void => {
+    this.db.transaction(() => {
+      this.setCursor(sink, lastId);
+      this.stmt('DELETE FROM outbox_inflight WHERE sink = ?').run(sink);
+    })();
+  };
+
+  /** Alerts after a cursor, at or above a priority rank, oldest first. */
+  readAfter(afterId: number, maxRank: number, limit: number): StoredAlert[] {
+    return this.stmt('SELECT id, json FROM alerts WHERE id > ? AND priority <= ? ORDER BY id LIMIT ?').all(
+      afterId,
+      maxRank,
+      limit,
+    ) as StoredAlert[];
+  }
+
+  getByIds(ids: readonly number[]): StoredAlert[] {
+    if (ids.length === 0) return [];
+    const stmt = this.stmt('SELECT id, json FROM alerts WHERE id = ?');
+    const out: StoredAlert[] = [];
+    for (const id of ids) {
+      const row = stmt.get(id) as StoredAlert | undefined;
+      if (row) out.push(row);
+    }
+    return out;
+  }
+
+  query(q: AlertQuery): StoredAlert[] {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    const add = (sql: string, v: string | number | undefined): void => {
+      if (v === undefined) return;
+      where.push(sql);
+      args.push(v);
+    };
+    add('id > ?', q.afterId);
+    add('time_ms >= ?', q.sinceMs);
+    add('rule = ?', q.rule);
+    add('priority <= ?', q.maxRank);
+    add('container_id = ?', q.containerId);
+    const cond = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const limit = q.limit ?? -1;
+    const rows = this.stmt(`SELECT id, json FROM alerts ${cond} ORDER BY id DESC LIMIT ?`).all(
+      ...args,
+      limit,
+    ) as StoredAlert[];
+    return rows.reverse();
+  }
+
+  /** Bytes the database's live pages take (free pages excluded). */
+  usedBytes(): number {
+    const pages = this.db.pragma('page_count', { simple: true }) as number;
+    const free = this.db.pragma('freelist_count', { simple: true }) as number;
+    const size = this.db.pragma('page_size', { simple: true }) as number;
+    return (pages - free) * size;
+  }
+
+  /**
+   * Deletes alerts older than maxAgeMs, then the oldest while the store uses more than maxBytes,
+   * in chunks so no single transaction holds the writer long. Returns how many were deleted.
+   */
+  applyRetention(maxAgeMs: number, maxBytes: number, now = Date.now()): number {
+    const chunk = 5000;
+    let deleted = 0;
+    const byAge = this.stmt(
+      'DELETE FROM alerts WHERE id IN (SELECT id FROM alerts WHERE time_ms < ? ORDER BY id LIMIT ?)',
+    );
+    const oldest = this.stmt('DELETE FROM alerts WHERE id IN (SELECT id FROM alerts ORDER BY id LIMIT ?)');
+    if (maxAgeMs > 0) {
+      for (;;) {
+        const n = byAge.run(now - maxAgeMs, chunk).changes;
+        deleted += n;
+        if (n < chunk) break;
+      }
+    }
+    if (maxBytes > 0) {
+      while (this.usedBytes() > maxBytes) {
+        const n = oldest.run(chunk).changes;
+        deleted += n;
+        if (n === 0) break;
+      }
+    }
+    if (deleted > 0) this.db.pragma('incremental_vacuum');
+    return deleted;
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

@@ -1,0 +1,204 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import pino from 'pino';
+import { openOutputs } from '../../src/outputs/index.js';
+import { AlertStore } from '../../src/outputs/store.js';
+import type { Alert } from '../../src/event/alert.js';
+import { makeAlert, seqOf } from './support/alerts.js';
+import { startReceiver } from './support/http-receiver.js';
+import { waitFor } from './support/wait.js';
+
+const logger = pino({ level: 'silent' });
+let dir: string;
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'vigil-outputs-'));
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test('alerts are committed to SQLite before a sink sees them, then delivered in order', async () => {
+  const db = join(dir, 'order.db');
+  let reader: AlertStore | undefined;
+  const notYetStored: string[] = [];
+  const rx = await startReceiver((req) => {
+    reader ??= AlertStore.open(db, { readonly: true });
+    for (const a of JSON.parse(req.body) as Alert[]) {
+      if (!reader.query({}).some((r) => (JSON.parse(r.json) as Alert).uuid === a.uuid))
+        notYetStored.push(a.uuid);
+    }
+    return { status: 200 };
+  });
+  const out = await openOutputs(
+    { store: { path: db }, sinks: [{ type: 'http', url: rx.url, batch: { maxSize: 7, maxWaitMs: 0 } }] },
+    logger,
+  );
+  for (let i = 0; i < 25; i++) out.submit(makeAlert(i, { priority: i % 2 ? 'Critical' : 'Notice' }));
+  await rx.until((reqs) => reqs.flatMap((r) => JSON.parse(r.body)).length >= 25);
+  await out.close();
+  reader?.close();
+  await rx.close();
+  const got = rx.requests.flatMap((r) => JSON.parse(r.body) as Alert[]).map(seqOf);
+  assert.deepEqual(got, [...Array(25).keys()]);
+  assert.deepEqual(notYetStored, []);
+  assert.ok(rx.requests.every((r) => r.headers['idempotency-key']?.startsWith('http:')));
+
+  const store = AlertStore.open(db, { readonly: true });
+  assert.equal(store.count(), 25);
+  assert.equal(store.query({ maxRank: 2 }).length, 12, 'Critical or more severe');
+  assert.equal(
+    store.query({ containerId: '3ad7b26ded6d', rule: 'Read sensitive file untrusted' }).length,
+    25,
+  );
+  assert.equal(store.query({ containerId: 'nope' }).length, 0);
+  store.close();
+});
+
+test('minPriority, rate limit and dedup: a noisy rule becomes "N more alerts" summaries', async () => {
+  const rx = await startReceiver();
+  const out = await openOutputs(
+    {
+      store: { enabled: false },
+      sinks: [
+        {
+          type: 'http',
+          url: rx.url,
+          minPriority: 'Warning',
+          rateLimit: { max: 3, windowMs: 300 },
+          batch: { maxSize: 100, maxWaitMs: 0 },
+        },
+      ],
+    },
+    logger,
+  );
+  for (let i = 0; i < 20; i++) out.submit(makeAlert(i, { priority: 'Error' }));
+  for (let i = 20; i < 30; i++) out.submit(makeAlert(i, { priority: 'Informational', rule: 'Quiet rule' }));
+  await rx.until((reqs) => reqs.some((r) => r.body.includes('vigil_summary')));
+  await out.close();
+  await rx.close();
+  const docs = rx.requests.flatMap((r) => JSON.parse(r.body) as Record<string, unknown>[]);
+  const alerts = docs.filter((d) => !d.vigil_summary) as unknown as Alert[];
+  assert.deepEqual(alerts.map(seqOf), [0, 1, 2], 'three per window, nothing below Warning');
+  const summary = docs.find((d) => d.vigil_summary)!.vigil_summary as { count: number; rule: string };
+  assert.equal(summary.count, 17);
+  assert.equal(summary.rule, 'Read sensitive file untrusted');
+  const h = out.health().sinks[0];
+  assert.equal(h.suppressed, 17);
+});
+
+test('dedup window holds back identical alerts', async () => {
+  const rx = await startReceiver();
+  const out = await openOutputs(
+    { store: { enabled: false }, sinks: [{ type: 'http', url: rx.url, dedupWindowMs: 60_000 }] },
+    logger,
+  );
+  for (let i = 0; i < 5; i++) out.submit(makeAlert(i, { output: 'same output' }));
+  out.submit(makeAlert(5, { output: 'different output' }));
+  await rx.until((reqs) => reqs.flatMap((r) => JSON.parse(r.body)).length >= 2);
+  await out.close(); // flushes the open window's summary
+  await rx.close();
+  const docs = rx.requests.flatMap((r) => JSON.parse(r.body) as Record<string, unknown>[]);
+  assert.deepEqual(
+    docs.filter((d) => d.uuid).map((d) => seqOf(d as unknown as Alert)),
+    [0, 5],
+  );
+  assert.equal((docs.find((d) => d.vigil_summary)?.vigil_summary as { count: number }).count, 4);
+});
+
+test('a durable sink resumes after restart with what it had not delivered, once', async () => {
+  const db = join(dir, 'resume.db');
+  const down = await openOutputs(
+    {
+      store: { path: db },
+      closeTimeoutMs: 300,
+      sinks: [
+        {
+          type: 'http',
+          name: 'siem',
+          url: 'http://127.0.0.1:9/',
+          batch: { maxWaitMs: 0 },
+          retry: { initialMs: 50, maxMs: 100 },
+        },
+      ],
+    },
+    logger,
+  );
+  for (let i = 0; i < 10; i++) down.submit(makeAlert(i));
+  await waitFor(() => down.health().sinks[0].consecutiveFailures > 0);
+  const h = down.health().sinks[0];
+  assert.notEqual(h.state, 'ok');
+  assert.match(h.lastError ?? '', /ECONNREFUSED/);
+  await down.close();
+
+  const rx = await startReceiver();
+  const up = await openOutputs(
+    { store: { path: db }, sinks: [{ type: 'http', name: 'siem', url: rx.url, batch: { maxSize: 4 } }] },
+    logger,
+  );
+  for (let i = 10; i < 15; i++) up.submit(makeAlert(i));
+  await rx.until((reqs) => reqs.flatMap((r) => JSON.parse(r.body)).length >= 15);
+  await up.close();
+  await rx.close();
+  const got = rx.requests.flatMap((r) => JSON.parse(r.body) as Alert[]).map(seqOf);
+  assert.deepEqual(got, [...Array(15).keys()]);
+});
+
+test('file sink writes JSON lines and rotates by size', async () => {
+  const path = join(dir, 'logs', 'alerts.jsonl');
+  const out = await openOutputs(
+    { store: { enabled: false }, sinks: [{ type: 'file', path, maxBytes: 20_000, keep: 2 }] },
+    logger,
+  );
+  for (let i = 0; i < 40; i++) {
+    out.submit(makeAlert(i));
+    await new Promise((r) => setImmediate(r));
+  }
+  await out.close();
+  const files = readdirSync(join(dir, 'logs')).sort();
+  assert.deepEqual(files, ['alerts.jsonl', 'alerts.jsonl.1', 'alerts.jsonl.2']);
+  const lines = (f: string): number[] =>
+    readFileSync(join(dir, 'logs', f), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => seqOf(JSON.parse(l)));
+  const all = [...lines('alerts.jsonl.2'), ...lines('alerts.jsonl.1'), ...lines('alerts.jsonl')];
+  assert.ok(all.length < 40, 'oldest rotated out beyond keep');
+  assert.deepEqual(all, [...Array(40).keys()].slice(40 - all.length));
+  for (const f of files) assert.ok(readFileSync(join(dir, 'logs', f)).length <= 20_000);
+});
+
+test('secrets never appear in health or errors', async () => {
+  process.env.VIGIL_TEST_HEC_TOKEN = 'tok-9f8e7d6c5b4a';
+  const out = await openOutputs(
+    {
+      store: { enabled: false },
+      closeTimeoutMs: 200,
+      sinks: [
+        {
+          type: 'http',
+          format: 'splunk-hec',
+          url: 'http://user:hunter2secret@127.0.0.1:9/services/collector/event?token=abc123def456',
+          token: { env: 'VIGIL_TEST_HEC_TOKEN' },
+          batch: { maxWaitMs: 0 },
+          retry: { initialMs: 20, maxMs: 50 },
+        },
+      ],
+    },
+    logger,
+  );
+  out.submit(makeAlert(1));
+  await waitFor(() => out.health().sinks[0].consecutiveFailures > 0);
+  const text = JSON.stringify(out.health());
+  await out.close();
+  assert.match(text, /ECONNREFUSED/);
+  for (const secret of ['hunter2secret', 'abc123def456', 'tok-9f8e7d6c5b4a'])
+    assert.ok(!text.includes(secret), secret);
+  await assert.rejects(
+    openOutputs(
+      { store: { enabled: false }, sinks: [{ type: 'slack', webhookUrl: { env: 'VIGIL_NOT_SET_X' } }] },
+      logger,
+    ),
+    /environment variable VIGIL_NOT_SET_X is not set/,
+  );
+});
