@@ -1,0 +1,300 @@
+/**
+ * compileCondition(expr, ctx) -> { test, eventTypes, fields }
+ *
+ * Turns a parsed condition into plain closures, once: each node becomes a
+ * function of the event; macros are inlined (a cycle is an error at the
+ * reference), list names expanded, constants folded (`in ()` is false, a
+ * field vigil can never fill makes its comparison false), `in` becomes a Set
+ * lookup, `pmatch` a prefix set, `glob`/`regex` one RegExp. Nothing is
+ * interpreted per event. Semantics follow Falco: a field with no value makes
+ * every comparison on it false (`!=` included; `not` then makes it true).
+ * Errors (unknown field, bad argument, operator not valid for the type,
+ * value of the wrong type, bad regex, undefined macro or list, macro cycle)
+ * throw ConditionError at the offending node.
+ */
+import type { EventType, VigilEvent } from '../../event/types.js';
+import { FieldError, resolveField } from '../fields/registry.js';
+import type { FieldDef, FieldType, FieldValue, Getter } from '../fields/types.js';
+import {
+  LIST_OPERATORS,
+  type BinaryOperator,
+  type CheckExpr,
+  type Expr,
+  type FieldExpr,
+  type FieldOperand,
+  type Span,
+  type ValueExpr,
+} from './ast.js';
+import { ConditionError } from './errors.js';
+import { eventTypesOf } from './evttypes.js';
+import {
+  dynamicCompare,
+  listFieldPredicate,
+  listPredicate,
+  operatorRefusal,
+  parseConstant,
+  singlePredicate,
+  type Constant,
+  type Predicate,
+} from './operators.js';
+import { TRANSFORM } from './transformers.js';
+
+export interface CompileContext {
+  /** List name -> items (lists naming lists already expanded by the loader). */
+  lists: ReadonlyMap<string, string[]>;
+  /** Macro name -> parsed condition. */
+  macros: ReadonlyMap<string, Expr>;
+}
+
+export interface CompiledCondition {
+  test(ev: VigilEvent): boolean;
+  /** Event types the condition can match; null = any type. */
+  eventTypes: ReadonlySet<EventType> | null;
+  /** Fields the condition reads, as written (`proc.aname[2]`), macros included. */
+  fields: string[];
+}
+
+type Test = (ev: VigilEvent) => boolean;
+/** A compiled node: a closure, or a constant when it folded. */
+type Node = Test | boolean;
+
+export function compileCondition(expr: Expr, ctx: CompileContext): CompiledCondition {
+  const c = new Compiler(ctx);
+  const node = c.expr(expr, []);
+  const test: Test = typeof node === 'boolean' ? (node ? () => true : () => false) : node;
+  return { test, eventTypes: eventTypesOf(expr, ctx.macros, ctx.lists), fields: [...c.fields] };
+}
+
+const fail = (message: string, at: Span): ConditionError =>
+  new ConditionError(message, at.origin, at.start, at.end);
+
+/** Falco quotes list items that need it (`'"(systemd)"'`): a list item is read like a condition literal. */
+function unquoteItem(item: string): string {
+  if (item.length >= 2 && (item[0] === '"' || item[0] === "'") && item[item.length - 1] === item[0]) {
+    return item.slice(1, -1).replace(/\\(["'\\])/g, '$1');
+  }
+  return item;
+}
+
+/** The left (or val()) side, resolved: getter with transformers applied, its type, any-of form. */
+interface Operand {
+  text: string;
+  def: FieldDef;
+  type: FieldType;
+  get: Getter;
+  anyOf?: (ev: VigilEvent) => readonly (string | number)[];
+}
+
+class Compiler {
+  readonly fields = new Set<string>();
+  private readonly macroCache = new Map<string, Node>();
+
+  constructor(private readonly ctx: CompileContext) {}
+
+  expr(e: Expr, stack: readonly string[]): Node {
+    switch (e.kind) {
+      case 'and':
+        return this.junction(e.children, stack, true);
+      case 'or':
+        return this.junction(e.children, stack, false);
+      case 'not': {
+        const child = this.expr(e.child, stack);
+        if (typeof child === 'boolean') return !child;
+        return (ev) => !child(ev);
+      }
+      case 'macro':
+        return this.macro(e.name, e, stack);
+      case 'check':
+        return this.check(e);
+    }
+  }
+
+  private macro(name: string, at: Span, stack: readonly string[]): Node {
+    if (stack.includes(name)) {
+      const cycle = [...stack.slice(stack.indexOf(name)), name].join(' -> ');
+      throw fail(`macro cycle: ${cycle}`, at);
+    }
+    const cached = this.macroCache.get(name);
+    if (cached !== undefined) return cached;
+    const body = this.ctx.macros.get(name);
+    if (body === undefined) throw fail(`undefined macro '${name}'`, at);
+    const node = this.expr(body, [...stack, name]);
+    this.macroCache.set(name, node);
+    return node;
+  }
+
+  /** and (all) / or (any), with constants folded and short closures for few children. */
+  private junction(children: readonly Expr[], stack: readonly string[], all: boolean): Node {
+    const fns: Test[] = [];
+    for (const child of children) {
+      const n = this.expr(child, stack);
+      if (typeof n === 'boolean') {
+        // and: false decides, true drops out; or: the reverse. Later children still compile (errors surface).
+        if (n !== all) {
+          for (const rest of children.slice(children.indexOf(child) + 1)) this.expr(rest, stack);
+          return n;
+        }
+        continue;
+      }
+      fns.push(n);
+    }
+    if (fns.length === 0) return all;
+    if (fns.length === 1) return fns[0];
+    const [a, b, c, d] = fns;
+    if (all) {
+      if (fns.length === 2) return (ev) => a(ev) && b(ev);
+      if (fns.length === 3) return (ev) => a(ev) && b(ev) && c(ev);
+      if (fns.length === 4) return (ev) => a(ev) && b(ev) && c(ev) && d(ev);
+      return (ev) => {
+        for (let i = 0; i < fns.length; i++) if (!fns[i](ev)) return false;
+        return true;
+      };
+    }
+    if (fns.length === 2) return (ev) => a(ev) || b(ev);
+    if (fns.length === 3) return (ev) => a(ev) || b(ev) || c(ev);
+    if (fns.length === 4) return (ev) => a(ev) || b(ev) || c(ev) || d(ev);
+    return (ev) => {
+      for (let i = 0; i < fns.length; i++) if (fns[i](ev)) return true;
+      return false;
+    };
+  }
+
+  private field(f: FieldExpr): Operand {
+    let r;
+    try {
+      r = resolveField(f.name, f.arg?.value);
+    } catch (e) {
+      if (!(e instanceof FieldError)) throw e;
+      const at = e.part === 'arg' && f.arg !== undefined ? f.arg : { ...f, end: f.start + f.name.length };
+      throw fail(e.message, at);
+    }
+    this.fields.add(r.text);
+    const anyOf = f.arg === undefined ? r.def.anyOf : undefined;
+    return { text: r.text, def: r.def, type: r.def.type, get: r.get, ...(anyOf ? { anyOf } : {}) };
+  }
+
+  private operand(o: FieldOperand): Operand {
+    if (o.kind === 'field') return this.field(o);
+    const inner = this.operand(o.child);
+    if (inner.type !== 'string') {
+      throw fail(
+        `transformer '${o.transformer}' needs a string field, and '${inner.text}' is of type '${inner.type}'`,
+        o,
+      );
+    }
+    const fn = TRANSFORM[o.transformer];
+    const get = inner.get;
+    const anyOf = inner.anyOf;
+    return {
+      text: `${o.transformer}(${inner.text})`,
+      def: inner.def,
+      type: 'string',
+      get: (ev) => {
+        const v = get(ev);
+        return v === undefined ? undefined : fn(v as string);
+      },
+      ...(anyOf
+        ? {
+            anyOf: (ev: VigilEvent) =>
+              anyOf(ev)
+                .map((v) => fn(String(v)))
+                .filter((v): v is string => v !== undefined),
+          }
+        : {}),
+    };
+  }
+
+  private check(e: CheckExpr): Node {
+    const left = this.operand(e.left);
+    const refusal = operatorRefusal(e.op, left.type, left.text);
+    if (refusal !== null) throw fail(refusal, e.opSpan);
+    const right = e.right;
+    if (e.op === 'exists' || right === undefined) {
+      if (!left.def.available) return false;
+      return this.withValue(left, () => true);
+    }
+    const op = e.op;
+    if (right.kind === 'val' || right.kind === 'field' || right.kind === 'transform') {
+      const other = this.operand(right.kind === 'val' ? right.field : right);
+      if (other.type !== left.type) {
+        throw fail(
+          `field '${left.text}' has type '${left.type}' while the right-hand side field '${other.text}' ` +
+            `has incompatible type '${other.type}'`,
+          right,
+        );
+      }
+      if (!left.def.available || !other.def.available) return false;
+      const getB = other.get;
+      const type = left.type;
+      return this.withValue(left, (a, ev) => {
+        const b = getB(ev);
+        return b !== undefined && dynamicCompare(op, type, a, b);
+      });
+    }
+    const pred = LIST_OPERATORS.has(op)
+      ? this.listRhs(e, left, right)
+      : this.singleRhs(e, left, right as ValueExpr);
+    if (typeof pred === 'boolean') return pred;
+    if (!left.def.available) return false;
+    return this.withValue(left, pred);
+  }
+
+  private singleRhs(e: CheckExpr, left: Operand, value: ValueExpr): Predicate {
+    const c = this.constant(value, left);
+    try {
+      return singlePredicate(e.op as BinaryOperator, c, value.value);
+    } catch (err) {
+      throw fail((err as Error).message, value);
+    }
+  }
+
+  /** `in`/`intersects`/`pmatch` with a literal list or a list name; `in ()` folds to false. */
+  private listRhs(
+    e: CheckExpr,
+    left: Operand,
+    right: Exclude<CheckExpr['right'], undefined>,
+  ): Predicate | false {
+    let items: { value: string; at: ValueExpr }[];
+    if (right.kind === 'list') {
+      items = right.items.flatMap((item) => {
+        const listed = this.ctx.lists.get(item.value);
+        if (listed === undefined) return [{ value: item.value, at: item }];
+        return listed.map((v) => ({ value: unquoteItem(v), at: item }));
+      });
+    } else if (right.kind === 'value') {
+      const listed = this.ctx.lists.get(right.value);
+      if (listed === undefined) throw fail(`undefined list '${right.value}'`, right);
+      items = listed.map((v) => ({ value: unquoteItem(v), at: right }));
+    } else {
+      throw fail(`operator '${e.op}' needs a list`, right);
+    }
+    if (items.length === 0) return false;
+    const constants = items.map((i) => this.constant({ ...i.at, value: i.value }, left));
+    const op = e.op as 'in' | 'intersects' | 'pmatch';
+    if (left.type === 'list') return listFieldPredicate(op === 'pmatch' ? 'in' : op, constants);
+    return listPredicate(op, constants);
+  }
+
+  private constant(value: ValueExpr, left: Operand): Constant {
+    const c = parseConstant(value.value, left.type, left.text);
+    if (typeof c === 'object' && 'error' in c) throw fail(c.error, value);
+    return c;
+  }
+
+  /** Applies `pred` to the field's value; no value -> false. Any-of fields: true if any value satisfies. */
+  private withValue(left: Operand, pred: (v: FieldValue, ev: VigilEvent) => boolean): Test {
+    const anyOf = left.anyOf;
+    if (anyOf !== undefined) {
+      return (ev) => {
+        const values = anyOf(ev);
+        for (let i = 0; i < values.length; i++) if (pred(values[i], ev)) return true;
+        return false;
+      };
+    }
+    const get = left.get;
+    return (ev) => {
+      const v = get(ev);
+      return v !== undefined && pred(v, ev);
+    };
+  }
+}

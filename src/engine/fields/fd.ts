@@ -1,0 +1,232 @@
+/**
+ * fd.* fields: the file or socket the event is about (ev.fd). Sockets: the
+ * server side is the local end when ev.fd.is_server, else the remote end.
+ * fd.ip / fd.port / fd.net match either end, as in Falco. fd.types lists the
+ * types of the process's fds: vigil only knows the event's own fd, so
+ * fd.types[N] has a value when N is that fd, and fd.types alone has none.
+ */
+import type { FdInfo, FdType, VigilEvent } from '../../event/types.js';
+import { indexed, plain, unavailable } from './define.js';
+import type { FieldDef, FieldType, Getter } from './types.js';
+
+const TYPE_CHARS: Record<FdType, string> = {
+  file: 'f',
+  directory: 'd',
+  ipv4: '4',
+  ipv6: '6',
+  unix: 'u',
+  pipe: 'p',
+  // Device files are files to Falco.
+  char: 'f',
+  block: 'f',
+  socket: 's',
+  memfd: 'm',
+  anon: 'a',
+  unknown: '?',
+};
+
+const FILE_LIKE: ReadonlySet<FdType> = new Set<FdType>(['file', 'char', 'block', 'memfd']);
+const IP_TYPES: ReadonlySet<FdType> = new Set<FdType>(['ipv4', 'ipv6']);
+
+const ofFd =
+  <T>(read: (fd: FdInfo) => T | undefined): Getter =>
+  (ev) => {
+    const fd = ev.fd;
+    return fd === undefined ? undefined : (read(fd) as ReturnType<Getter>);
+  };
+
+const ofSocket = <T>(read: (fd: FdInfo) => T | undefined): Getter =>
+  ofFd((fd) => (IP_TYPES.has(fd.type) ? read(fd) : undefined));
+
+const clientIp = (fd: FdInfo) => (fd.is_server ? fd.rip : fd.lip);
+const serverIp = (fd: FdInfo) => (fd.is_server ? fd.lip : fd.rip);
+const clientPort = (fd: FdInfo) => (fd.is_server ? fd.rport : fd.lport);
+const serverPort = (fd: FdInfo) => (fd.is_server ? fd.lport : fd.rport);
+
+function directoryOf(fd: FdInfo): string | undefined {
+  if (fd.type === 'directory') return fd.name;
+  if (!FILE_LIKE.has(fd.type)) return undefined;
+  const slash = fd.name.lastIndexOf('/');
+  if (slash < 0) return undefined;
+  return slash === 0 ? '/' : fd.name.slice(0, slash);
+}
+
+function filenameOf(fd: FdInfo): string | undefined {
+  if (!FILE_LIKE.has(fd.type)) return undefined;
+  return fd.name.slice(fd.name.lastIndexOf('/') + 1);
+}
+
+/** fd.ip-like: compared against both ends of a socket; rendered as the client end. */
+function eitherEnd(
+  name: string,
+  type: FieldType,
+  description: string,
+  client: (fd: FdInfo) => string | number | undefined,
+  local: (fd: FdInfo) => string | number | undefined,
+  remote: (fd: FdInfo) => string | number | undefined,
+): FieldDef {
+  const anyOf = (ev: VigilEvent): readonly (string | number)[] => {
+    const fd = ev.fd;
+    if (fd === undefined || !IP_TYPES.has(fd.type)) return [];
+    const l = local(fd);
+    const r = remote(fd);
+    return l === undefined ? (r === undefined ? [] : [r]) : r === undefined ? [l] : [l, r];
+  };
+  return { ...plain(name, type, description, ofSocket(client)), anyOf };
+}
+
+export const FD_FIELDS: FieldDef[] = [
+  plain(
+    'fd.num',
+    'int64',
+    'fd number (-1 when an open failed)',
+    ofFd((fd) => fd.num),
+  ),
+  plain(
+    'fd.type',
+    'string',
+    'fd type: file, directory, ipv4, ipv6, unix, pipe, memfd...',
+    ofFd((fd) => fd.type),
+  ),
+  plain(
+    'fd.typechar',
+    'string',
+    'fd type as one character: f, d, 4, 6, u, p, m...',
+    ofFd((fd) => TYPE_CHARS[fd.type]),
+  ),
+  plain(
+    'fd.name',
+    'string',
+    'Full name: the absolute path of a file, "cip:cport->sip:sport" for a socket',
+    ofFd((fd) => fd.name),
+  ),
+  plain(
+    'fd.nameraw',
+    'string',
+    'The path as the process passed it, before resolution',
+    ofFd((fd) => fd.nameraw ?? fd.name),
+  ),
+  plain('fd.directory', 'string', 'Directory of a file (a directory fd: itself)', ofFd(directoryOf)),
+  plain('fd.filename', 'string', 'File name without directory', ofFd(filenameOf)),
+  plain(
+    'fd.ino',
+    'uint64',
+    'Inode of the file',
+    ofFd((fd) => fd.ino),
+  ),
+  plain('fd.cip', 'ipaddr', 'Client IP address', ofSocket(clientIp)),
+  plain('fd.sip', 'ipaddr', 'Server IP address', ofSocket(serverIp)),
+  plain(
+    'fd.lip',
+    'ipaddr',
+    'Local IP address',
+    ofSocket((fd) => fd.lip),
+  ),
+  plain(
+    'fd.rip',
+    'ipaddr',
+    'Remote IP address',
+    ofSocket((fd) => fd.rip),
+  ),
+  eitherEnd(
+    'fd.ip',
+    'ipaddr',
+    'Either IP address (client or server)',
+    clientIp,
+    (fd) => fd.lip,
+    (fd) => fd.rip,
+  ),
+  plain('fd.cport', 'port', 'Client port', ofSocket(clientPort)),
+  plain('fd.sport', 'port', 'Server port', ofSocket(serverPort)),
+  plain(
+    'fd.lport',
+    'port',
+    'Local port',
+    ofSocket((fd) => fd.lport),
+  ),
+  plain(
+    'fd.rport',
+    'port',
+    'Remote port',
+    ofSocket((fd) => fd.rport),
+  ),
+  eitherEnd(
+    'fd.port',
+    'port',
+    'Either port (client or server)',
+    clientPort,
+    (fd) => fd.lport,
+    (fd) => fd.rport,
+  ),
+  plain(
+    'fd.cnet',
+    'ipnet',
+    'Client IP, compared against networks (fd.cnet = 10.0.0.0/8)',
+    ofSocket(clientIp),
+  ),
+  plain('fd.snet', 'ipnet', 'Server IP, compared against networks', ofSocket(serverIp)),
+  plain(
+    'fd.lnet',
+    'ipnet',
+    'Local IP, compared against networks',
+    ofSocket((fd) => fd.lip),
+  ),
+  plain(
+    'fd.rnet',
+    'ipnet',
+    'Remote IP, compared against networks',
+    ofSocket((fd) => fd.rip),
+  ),
+  eitherEnd(
+    'fd.net',
+    'ipnet',
+    'Either IP, compared against networks',
+    clientIp,
+    (fd) => fd.lip,
+    (fd) => fd.rip,
+  ),
+  plain(
+    'fd.l4proto',
+    'string',
+    'Transport protocol of a socket: tcp, udp, icmp, raw',
+    ofFd((fd) => (fd.l4proto === '' ? undefined : fd.l4proto)),
+  ),
+  plain(
+    'fd.sockfamily',
+    'string',
+    "Socket family: 'ip' or 'unix'",
+    ofFd((fd) => (IP_TYPES.has(fd.type) ? 'ip' : fd.type === 'unix' ? 'unix' : undefined)),
+  ),
+  plain(
+    'fd.is_server',
+    'bool',
+    'true for the listening/accepting side of a socket',
+    ofFd((fd) => fd.is_server),
+  ),
+  plain(
+    'fd.connected',
+    'bool',
+    'true when the socket is connected',
+    ofFd((fd) => fd.connected),
+  ),
+  plain(
+    'fd.name_changed',
+    'bool',
+    'true when the fd name changed during the event (vigil: never)',
+    ofFd(() => false),
+  ),
+  unavailable('fd.cip.name', 'string', 'Domain name of the client IP'),
+  unavailable('fd.sip.name', 'string', 'Domain name of the server IP'),
+  unavailable('fd.lip.name', 'string', 'Domain name of the local IP'),
+  unavailable('fd.rip.name', 'string', 'Domain name of the remote IP'),
+  indexed(
+    'fd.types',
+    'list',
+    "Types of the process's fds; fd.types[N]: the type of fd N (vigil knows the event's own fd only)",
+    false,
+    (index) => {
+      if (index === undefined) return () => undefined;
+      return (ev) => (ev.fd !== undefined && ev.fd.num === index ? [ev.fd.type] : undefined);
+    },
+  ),
+];

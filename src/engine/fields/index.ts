@@ -1,0 +1,12 @@
+export type { ArgKind, FieldDef, FieldType, FieldValue, Getter } from './types.js';
+export {
+  ALL_FIELDS,
+  allFields,
+  FIELD_CLASSES,
+  FieldError,
+  lookupField,
+  resolveField,
+  type ResolvedField,
+} from './registry.js';
+export { formatFieldValue, NO_VALUE } from './format.js';
+export { canonicalIp, parseNet, type IpNet } from './ip.js';
