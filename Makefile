@@ -24,9 +24,12 @@ $(VMLINUX):
 # Each directory of bpf/ becomes ONE object user space loads: its *.bpf.c files are compiled one
 # by one into build/bpf/<dir>/ and linked by libbpf's static linker (bpftool gen object), so maps
 # defined once are shared by every program of the object. A directory without sources is skipped.
+# Its maps.bpf.c, if any, defines the maps the other files declare extern, and is linked first:
+# libbpf 1.1's linker fails on an extern map met before its definition.
 BPF_OBJ :=
 define bpf_object
-$(1)_PARTS := $$(patsubst bpf/%.bpf.c,$(BPF_OUT)/%.bpf.o,$$(wildcard bpf/$(2)/*.bpf.c))
+$(1)_ALL := $$(patsubst bpf/%.bpf.c,$(BPF_OUT)/%.bpf.o,$$(wildcard bpf/$(2)/*.bpf.c))
+$(1)_PARTS := $$(strip $$(filter %/maps.bpf.o,$$($(1)_ALL)) $$(filter-out %/maps.bpf.o,$$($(1)_ALL)))
 ifneq ($$($(1)_PARTS),)
 BPF_OBJ += $(BPF_OUT)/$(1).bpf.o
 $(BPF_OUT)/$(1).bpf.o: $$($(1)_PARTS)
@@ -36,6 +39,8 @@ endef
 $(eval $(call bpf_object,sensors,tracepoints))
 $(eval $(call bpf_object,lsm,lsm))
 $(eval $(call bpf_object,cgroup,cgroup))
+$(eval $(call bpf_object,doctor,doctor))
+$(eval $(call bpf_object,doctor,doctor))
 
 $(BPF_OUT)/%.bpf.o: bpf/%.bpf.c $(BPF_HDR) $(VMLINUX)
 	@mkdir -p $(dir $@)

@@ -73,6 +73,13 @@ static __always_inline __u32 vg_pid_nr_at(struct pid *pid, unsigned int level) {
 	return up.nr;
 }
 
+/* dev_t as stat(2) and /proc show it, from the kernel's internal MAJOR << 20 | MINOR. */
+static __always_inline __u32 vg_encode_dev(__u32 dev) {
+	__u32 major = dev >> 20, minor = dev & 0xfffff;
+
+	return (minor & 0xff) | (major << 8) | ((minor & ~0xffu) << 12);
+}
+
 /* Fill the common header for the current task. */
 static __always_inline void vg_hdr_fill(struct vg_hdr *h, __u16 type, __s64 retval) {
 	struct task_struct *t = (struct task_struct *)bpf_get_current_task();

@@ -18,13 +18,6 @@ struct inode___ts64 {
 	struct timespec64 __i_mtime;
 } __attribute__((preserve_access_index));
 
-/* dev_t as stat(2) and /proc show it, from the kernel's internal MAJOR << 20 | MINOR. */
-static __always_inline __u32 vg_encode_dev(__u32 dev) {
-	__u32 major = dev >> 20, minor = dev & 0xfffff;
-
-	return (minor & 0xff) | (major << 8) | ((minor & ~0xffu) << 12);
-}
-
 static __always_inline void vg_inode_times(struct inode *ino, struct vg_exec *e) {
 	if (bpf_core_field_exists(ino->i_ctime_sec)) {
 		e->exe_ctime_ns = BPF_CORE_READ(ino, i_ctime_sec) * 1000000000ull +

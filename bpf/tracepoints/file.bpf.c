@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR Apache-2.0) */
+/*
+ * File family: the open family, unlink, rename, mkdir, rmdir, link, symlink,
+ * chmod, chown, truncate, mount, umount2. Arguments are stashed at sys_enter,
+ * the record (struct vg_file) is built at sys_exit with the result.
+ *
+ * Each syscall is described by which argument holds what (VG_A_NONE when it
+ * has no such argument); the one builder below is inlined per syscall with
+ * those constants, so every program carries only the code its syscall needs.
+ */
+#include "vg_path.h"
+
+#define VG_A_NONE      -1
+#define VG_CREAT_FLAGS 01101 /* creat() is open(O_CREAT | O_WRONLY | O_TRUNC) */
+#define VG_FSTYPE_MAX  256
+
+/* How a syscall's arguments map onto struct vg_file. */
+struct vg_file_args {
+	int path;   /* user path */
+	int dirfd;  /* dirfd for path (VG_A_NONE: the cwd) */
+	int path2;  /* second user path */
+	int dirfd2; /* dirfd for path2 (VG_A_NONE: the cwd) */
+	int fd;     /* fd-based call: path walked from this fd */
+	int flags;
+	int mode;
+	int uid;
+	int gid;
+	int length;
+	bool open;   /* open family: fd/ino/dev of the result */
+	bool how;    /* openat2: flags and mode from struct open_how at `flags` */
+	bool no_dir; /* path is not resolved (symlink target, mount source) */
+	int fstype;  /* mount: filesystem type -> extra */
+};
+
+static __always_inline bool vg_is_relative(const char *upath) {
+	char c = 0;
+
+	bpf_probe_read_user(&c, 1, upath);
+	return c != '/';
+}
+
+/* A user path into string i and, when relative, its directory into string i + 1. */
+static __always_inline void vg_file_upath(struct vg_rec *r, int i, const char *upath, int dirfd) {
+	if (!upath)
+		return;
+	vg_str_user(r, i, upath, VG_PATH_MAX);
+	if (vg_is_relative(upath)) {
+		vg_str_dirfd(r, i + 1, dirfd);
+		vg_rec_hdr(r)->flags |= VG_HDR_F_RELATIVE;
+	}
+}
+
+static __always_inline int vg_file_exit(struct trace_event_raw_sys_exit *ctx, __u16 type,
+                                        const struct vg_file_args d) {
+	struct vg_stash a;
+	struct vg_file *f;
+	struct vg_rec r;
+	long ret = ctx->ret;
+
+	if (!vg_unstash_args(type, &a))
+		return 0;
+	f = vg_rec_begin(&r, type, ret, sizeof(*f));
+	if (!f)
+		return 0;
+	r.lens = f->str_len;
+	f->dirfd = d.dirfd >= 0 ? (int)a.args[d.dirfd & 7] : VG_AT_FDCWD;
+	if (d.how) {
+		struct open_how how = {};
+
+		bpf_probe_read_user(&how, sizeof(how), (void *)a.args[d.flags & 7]);
+		f->flags = how.flags;
+		f->mode = how.mode;
+	} else {
+		if (d.flags >= 0)
+			f->flags = a.args[d.flags & 7];
+		if (d.mode >= 0)
+			f->mode = a.args[d.mode & 7];
+	}
+	if (d.uid >= 0)
+		f->uid = a.args[d.uid & 7];
+	if (d.gid >= 0)
+		f->gid = a.args[d.gid & 7];
+	if (d.length >= 0)
+		f->length = a.args[d.length & 7];
+	if (type == VG_EVT_CREAT)
+		f->flags = VG_CREAT_FLAGS;
+
+	if (d.open) {
+		f->fd = ret >= 0 ? ret : -1;
+		if (ret >= 0) {
+			struct inode *ino = BPF_CORE_READ(vg_fd_file(ret), f_inode);
+
+			f->ino = BPF_CORE_READ(ino, i_ino);
+			f->dev = vg_encode_dev(BPF_CORE_READ(ino, i_sb, s_dev));
+		}
+	}
+
+	/* Strings in str_len[] order: path, dirpath, path2, dirpath2, extra. */
+	if (d.fd >= 0) {
+		f->fd = a.args[d.fd & 7];
+		vg_str_file(&r, VG_FILE_STR_PATH, vg_fd_file(f->fd));
+	} else if (d.path >= 0) {
+		if (d.no_dir)
+			vg_str_user(&r, VG_FILE_STR_PATH, (void *)a.args[d.path & 7], VG_PATH_MAX);
+		else
+			vg_file_upath(&r, VG_FILE_STR_PATH, (void *)a.args[d.path & 7], f->dirfd);
+	}
+	if (d.path2 >= 0)
+		vg_file_upath(&r, VG_FILE_STR_PATH2, (void *)a.args[d.path2 & 7],
+		              d.dirfd2 >= 0 ? (int)a.args[d.dirfd2 & 7] : VG_AT_FDCWD);
+	if (d.fstype >= 0)
+		vg_str_user(&r, VG_FILE_STR_EXTRA, (void *)a.args[d.fstype & 7], VG_FSTYPE_MAX);
+	return vg_rec_send(&r);
+}
+
+/* Argument description with everything absent; each syscall overrides what it has. */
+#define VG_FA(...)                                                                                 \
+	((struct vg_file_args){.path = VG_A_NONE,                                                  \
+	                       .dirfd = VG_A_NONE,                                                 \
+	                       .path2 = VG_A_NONE,                                                 \
+	                       .dirfd2 = VG_A_NONE,                                                \
+	                       .fd = VG_A_NONE,                                                    \
+	                       .flags = VG_A_NONE,                                                 \
+	                       .mode = VG_A_NONE,                                                  \
+	                       .uid = VG_A_NONE,                                                   \
+	                       .gid = VG_A_NONE,                                                   \
+	                       .length = VG_A_NONE,                                                \
+	                       .fstype = VG_A_NONE,                                                \
+	                       __VA_ARGS__})
+
+#define VG_FILE(name, tp, type, ...)                                                               \
+	VG_SYSCALL_ENTER(name, tp, type)                                                           \
+	SEC("tracepoint/syscalls/sys_exit_" #tp)                                                   \
+	int exit_##name(struct trace_event_raw_sys_exit *ctx) {                                    \
+		return vg_file_exit(ctx, type, VG_FA(__VA_ARGS__));                                \
+	}
+
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Winitializer-overrides"
+VG_FILE(open, open, VG_EVT_OPEN, .path = 0, .flags = 1, .mode = 2, .open = true)
+VG_FILE(openat, openat, VG_EVT_OPENAT, .dirfd = 0, .path = 1, .flags = 2, .mode = 3, .open = true)
+VG_FILE(openat2, openat2, VG_EVT_OPENAT2, .dirfd = 0, .path = 1, .flags = 2, .how = true,
+        .open = true)
+VG_FILE(creat, creat, VG_EVT_CREAT, .path = 0, .mode = 1, .open = true)
+VG_FILE(unlink, unlink, VG_EVT_UNLINK, .path = 0)
+VG_FILE(unlinkat, unlinkat, VG_EVT_UNLINKAT, .dirfd = 0, .path = 1, .flags = 2)
+VG_FILE(rename, rename, VG_EVT_RENAME, .path = 0, .path2 = 1)
+VG_FILE(renameat, renameat, VG_EVT_RENAMEAT, .dirfd = 0, .path = 1, .dirfd2 = 2, .path2 = 3)
+VG_FILE(renameat2, renameat2, VG_EVT_RENAMEAT2, .dirfd = 0, .path = 1, .dirfd2 = 2, .path2 = 3,
+        .flags = 4)
+VG_FILE(mkdir, mkdir, VG_EVT_MKDIR, .path = 0, .mode = 1)
+VG_FILE(mkdirat, mkdirat, VG_EVT_MKDIRAT, .dirfd = 0, .path = 1, .mode = 2)
+VG_FILE(rmdir, rmdir, VG_EVT_RMDIR, .path = 0)
+VG_FILE(link, link, VG_EVT_LINK, .path = 0, .path2 = 1)
+VG_FILE(linkat, linkat, VG_EVT_LINKAT, .dirfd = 0, .path = 1, .dirfd2 = 2, .path2 = 3, .flags = 4)
+VG_FILE(symlink, symlink, VG_EVT_SYMLINK, .path = 0, .no_dir = true, .path2 = 1)
+VG_FILE(symlinkat, symlinkat, VG_EVT_SYMLINKAT, .path = 0, .no_dir = true, .dirfd = 1, .dirfd2 = 1,
+        .path2 = 2)
+VG_FILE(chmod, chmod, VG_EVT_CHMOD, .path = 0, .mode = 1)
+VG_FILE(fchmod, fchmod, VG_EVT_FCHMOD, .fd = 0, .mode = 1)
+VG_FILE(fchmodat, fchmodat, VG_EVT_FCHMODAT, .dirfd = 0, .path = 1, .mode = 2)
+VG_FILE(chown, chown, VG_EVT_CHOWN, .path = 0, .uid = 1, .gid = 2)
+VG_FILE(lchown, lchown, VG_EVT_LCHOWN, .path = 0, .uid = 1, .gid = 2)
+VG_FILE(fchown, fchown, VG_EVT_FCHOWN, .fd = 0, .uid = 1, .gid = 2)
+VG_FILE(fchownat, fchownat, VG_EVT_FCHOWNAT, .dirfd = 0, .path = 1, .uid = 2, .gid = 3, .flags = 4)
+VG_FILE(truncate, truncate, VG_EVT_TRUNCATE, .path = 0, .length = 1)
+VG_FILE(ftruncate, ftruncate, VG_EVT_FTRUNCATE, .fd = 0, .length = 1)
+VG_FILE(mount, mount, VG_EVT_MOUNT, .path = 0, .no_dir = true, .path2 = 1, .fstype = 2, .flags = 3)
+VG_FILE(umount2, umount, VG_EVT_UMOUNT2, .path = 0, .flags = 1)
+#pragma clang diagnostic pop
