@@ -1,0 +1,46 @@
+/**
+ * `vigil doctor [--json]`: one line per check, with what it means for detection
+ * and enforcement. Exits 1 only when vigil cannot run at all on this host.
+ */
+import { probeKernelFeatures, type CheckStatus, type KernelFeatures } from '../sensor/kernel-features.js';
+import { loadConfig } from '../config/index.js';
+
+export interface DoctorOptions {
+  json?: boolean;
+  config?: string;
+}
+
+const MARK: Record<CheckStatus, string> = { ok: 'ok  ', warn: 'warn', fail: 'FAIL', info: 'info' };
+
+export function formatReport(report: KernelFeatures): string {
+  const width = Math.max(...report.checks.map((c) => c.title.length));
+  const lines = report.checks.map(
+    (c) => `[${MARK[c.status]}] ${c.title.padEnd(width)}  ${c.detail} => ${c.meaning}`,
+  );
+  lines.push(
+    '',
+    report.canRun
+      ? `vigil can run here; enforcement: ${report.enforcement}`
+      : 'vigil cannot run here: fix the FAIL lines above',
+  );
+  return lines.join('\n') + '\n';
+}
+
+export async function run(opts: DoctorOptions): Promise<number> {
+  // The configured ring buffer size is what the doctor tries to allocate; a bad config is reported, not fatal.
+  let ringBufferBytes: number | undefined;
+  let configNote = '';
+  try {
+    ringBufferBytes = loadConfig(opts.config).config.sensors.ring_buffer_bytes;
+  } catch (err) {
+    configNote = `config: ${(err as Error).message}\n`;
+  }
+  const report = await probeKernelFeatures({ ringBufferBytes });
+  if (opts.json) {
+    process.stdout.write(JSON.stringify(report) + '\n');
+  } else {
+    process.stdout.write(formatReport(report));
+  }
+  if (configNote) process.stderr.write(configNote);
+  return report.canRun ? 0 : 1;
+}
