@@ -40,7 +40,6 @@ $(eval $(call bpf_object,sensors,tracepoints))
 $(eval $(call bpf_object,lsm,lsm))
 $(eval $(call bpf_object,cgroup,cgroup))
 $(eval $(call bpf_object,doctor,doctor))
-$(eval $(call bpf_object,doctor,doctor))
 
 $(BPF_OUT)/%.bpf.o: bpf/%.bpf.c $(BPF_HDR) $(VMLINUX)
 	@mkdir -p $(dir $@)

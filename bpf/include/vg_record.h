@@ -91,7 +91,7 @@ static __always_inline void vg_str_bytes(struct vg_rec *r, int i, const void *sr
                                          __u32 max, bool user, bool strip_nul) {
 	long o = vg_str_pos(r);
 	bool cut = false;
-	__u32 n;
+	__u64 n;
 	long err;
 
 	if (!src || !len)
@@ -104,10 +104,12 @@ static __always_inline void vg_str_bytes(struct vg_rec *r, int i, const void *sr
 		len = max;
 		cut = true;
 	}
+	/* 64-bit and checked in the register the helper gets: a 32-bit copy loses the bound. */
 	n = len;
 	barrier_var(n);
 	if (n > VG_PATH_MAX || n == 0)
 		return;
+	barrier_var(n);
 	if (user)
 		err = bpf_probe_read_user(r->buf + o, n, src);
 	else
