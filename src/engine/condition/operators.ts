@@ -152,7 +152,7 @@ export function singlePredicate(op: BinaryOperator, c: Constant, raw: string): P
         re = new RegExp(`^(?:${c as string})$`);
       } catch (e) {
         throw new Error(
-          `invalid regex '${raw}': ${(e as Error).message.replace(/^Invalid regular expression: /, '')}`,
+          `invalid regex '${raw}': ${(e as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '')}`,
           { cause: e },
         );
       }

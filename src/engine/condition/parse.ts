@@ -139,7 +139,8 @@ class Parser {
       return { kind: 'macro', name: ident.text, origin: s.origin, start: ident.start, end: ident.end };
     }
     if (ident !== null) s.pos = ident.start;
-    throw this.unexpected();
+    const t = s.peekToken();
+    throw s.error(`unexpected token '${t.text}'`, t.start, t.end);
   }
 
   /** `foo = bar`: `foo` is no field (fields have a dot); say so instead of a vague token error. */
