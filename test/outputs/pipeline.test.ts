@@ -42,7 +42,7 @@ test('alerts are committed to SQLite before a sink sees them, then delivered in 
   const got = rx.requests.flatMap((r) => JSON.parse(r.body) as Alert[]).map(seqOf);
   assert.deepEqual(got, [...Array(25).keys()]);
   assert.deepEqual(notYetStored, []);
-  assert.ok(rx.requests.every((r) => r.headers['idempotency-key']?.startsWith('http:')));
+  assert.ok(rx.requests.every((r) => String(r.headers['idempotency-key']).startsWith('http:')));
 
   const store = AlertStore.open(db, { readonly: true });
   assert.equal(store.count(), 25);
