@@ -1,0 +1,54 @@
+/**
+ * `vigil rules check [P]...`: loads rule files the way `vigil run` does and
+ * prints a summary, or every error as `file:line:col: rule 'NAME': message`
+ * (exit 1). No root, no kernel.
+ */
+import { bundledRulesDir } from '../config/paths.js';
+import { loadRuleset } from '../engine/load.js';
+import { formatDiagnostic, RulesetLoadError } from '../engine/rules/errors.js';
+
+export interface RulesCheckOptions {
+  paths?: string[];
+  out?: (line: string) => void;
+  err?: (line: string) => void;
+}
+
+export async function run(opts: RulesCheckOptions): Promise<number> {
+  const out = opts.out ?? ((l: string) => process.stdout.write(l + '\n'));
+  const err = opts.err ?? ((l: string) => process.stderr.write(l + '\n'));
+  const paths = opts.paths && opts.paths.length > 0 ? opts.paths : [bundledRulesDir()];
+  let ruleset;
+  try {
+    ruleset = loadRuleset(paths);
+  } catch (e) {
+    if (e instanceof RulesetLoadError) {
+      for (const d of e.diagnostics) err(formatDiagnostic(d));
+      err(`${e.diagnostics.length} error${e.diagnostics.length === 1 ? '' : 's'}: nothing loaded`);
+      return 1;
+    }
+    err(`vigil rules check: ${e instanceof Error ? e.message : String(e)}`);
+    return 1;
+  }
+  const info = ruleset.info;
+  const enabled = info.rules.filter((r) => r.enabled).length;
+  const disabled = info.rules.length - enabled;
+  for (const f of info.files) out(`loaded ${f}`);
+  out(
+    `rules: ${enabled} enabled, ${disabled} disabled, ${info.skipped.length} skipped; ` +
+      `macros: ${info.macros}; lists: ${info.lists}`,
+  );
+  const types = [...ruleset.eventTypes()].sort();
+  out(`event types needed: ${types.length > 0 ? types.join(', ') : '(none)'}`);
+  for (const r of info.rules.filter((x) => !x.enabled)) out(`disabled: ${r.name} (${r.file}:${r.line})`);
+  for (const s of info.skipped) out(`skipped: ${s.name}: ${s.reason} (${s.where.file}:${s.where.line})`);
+  for (const v of info.requirements.engineVersions) {
+    const { line, col } = v.loc.file.position(v.loc.offset);
+    out(`required_engine_version: ${v.version} (${v.loc.file.path}:${line}:${col})`);
+  }
+  for (const p of info.requirements.plugins) {
+    const alts = p.alternatives.map((a) => `${a.name} ${a.version}`).join(', ');
+    out(`required_plugin_versions: ${p.name} ${p.version}${alts ? ` (alternatives: ${alts})` : ''}`);
+  }
+  for (const w of info.warnings) err(`warning: ${formatDiagnostic(w)}`);
+  return 0;
+}

@@ -1,0 +1,69 @@
+/**
+ * `vigil rules test [P]...`: loads the rules named (default: the bundled
+ * rules/) and runs the test cases stored beside them: `X.tests.yaml` next to
+ * `X.yaml`, and every `*.tests.yaml` of a directory given. Exit 1 when a case
+ * fails or a file is invalid.
+ */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { bundledRulesDir } from '../config/paths.js';
+import { loadRuleset } from '../engine/load.js';
+import { readTestCases, type RuleTestCase } from '../engine/rule-tests/cases.js';
+import { runTestCase } from '../engine/rule-tests/run.js';
+import { formatDiagnostic, RulesetLoadError } from '../engine/rules/errors.js';
+
+export interface RulesTestOptions {
+  paths?: string[];
+  out?: (line: string) => void;
+  err?: (line: string) => void;
+}
+
+/** The test files that go with these rule paths. */
+export function testFilesFor(paths: readonly string[]): string[] {
+  const files: string[] = [];
+  for (const p of paths) {
+    if (statSync(p).isDirectory()) {
+      for (const n of readdirSync(p).sort()) if (/\.tests\.ya?ml$/.test(n)) files.push(join(p, n));
+    } else {
+      const t = p.replace(/\.ya?ml$/, '.tests.yaml');
+      if (t !== p && existsSync(t)) files.push(t);
+    }
+  }
+  return files;
+}
+
+export async function run(opts: RulesTestOptions): Promise<number> {
+  const out = opts.out ?? ((l: string) => process.stdout.write(l + '\n'));
+  const err = opts.err ?? ((l: string) => process.stderr.write(l + '\n'));
+  const paths = opts.paths && opts.paths.length > 0 ? opts.paths : [bundledRulesDir()];
+  let cases: RuleTestCase[];
+  let ruleset;
+  try {
+    ruleset = loadRuleset(paths, 'all');
+    cases = testFilesFor(paths).flatMap((f) => readTestCases(f));
+  } catch (e) {
+    if (e instanceof RulesetLoadError) {
+      for (const d of e.diagnostics) err(formatDiagnostic(d));
+      return 1;
+    }
+    err(`vigil rules test: ${e instanceof Error ? e.message : String(e)}`);
+    return 1;
+  }
+  if (cases.length === 0) {
+    err('vigil rules test: no test cases found (X.tests.yaml beside X.yaml)');
+    return 1;
+  }
+  let failed = 0;
+  for (const c of cases) {
+    const r = runTestCase(ruleset, c);
+    if (r.failures.length === 0) {
+      out(`ok   ${c.name}`);
+    } else {
+      failed++;
+      out(`FAIL ${c.name} (${c.file}:${c.line})`);
+      for (const f of r.failures) out(`     ${f}`);
+    }
+  }
+  out(`${cases.length - failed} passed, ${failed} failed`);
+  return failed > 0 ? 1 : 0;
+}

@@ -1,0 +1,100 @@
+/**
+ * A complete VigilEvent from a partial one: rule test cases (and tests) write
+ * only what matters to them. Objects merge deeply; arrays replace, except
+ * `proc.ancestors`, whose entries each merge onto a default ancestor. Left
+ * out, `proc.name`/`comm` follow `proc.exe`, `proc.cmdline` follows
+ * `proc.args`, and an ancestor's `name` follows its `exe`, as the sensor
+ * fills them.
+ */
+import type { Ancestor, VigilEvent } from '../../event/types.js';
+
+export type DeepPartial<T> = T extends readonly (infer U)[]
+  ? DeepPartial<U>[]
+  : T extends object
+    ? { [K in keyof T]?: DeepPartial<T[K]> }
+    : T;
+
+// 2024-11-23T21:00:00.123456768Z (a double holds ns since the epoch to 256 ns here).
+const TS = 1732395600123456768;
+
+function defaults(): VigilEvent {
+  return {
+    type: 'openat',
+    ts: TS,
+    ret: 0,
+    proc: {
+      pid: 4242,
+      tid: 4242,
+      ppid: 4200,
+      vpid: 4242,
+      sid: 4200,
+      vpgid: 4242,
+      uid: 0,
+      gid: 0,
+      euid: 0,
+      egid: 0,
+      loginuid: -1,
+      name: 'cat',
+      comm: 'cat',
+      exe: '/usr/bin/cat',
+      args: ['cat'],
+      cmdline: 'cat',
+      cwd: '/root',
+      env: [],
+      tty: 0,
+      start_ts: TS - 60_000_000_000,
+      cap_effective: 0,
+      cap_permitted: 0,
+      cap_inheritable: 0,
+      exe_ino: 0,
+      exe_ctime: 0,
+      exe_mtime: 0,
+      exe_writable: false,
+      exe_upper_layer: false,
+      exe_from_memfd: false,
+      container_id: '',
+      cgroup: '/',
+      ancestors: [{ pid: 4200, exe: '/usr/bin/bash', name: 'bash', cmdline: 'bash' }],
+    },
+    user: { uid: 0, name: 'root', loginuid: -1, loginname: '', homedir: '/root', shell: '/bin/bash' },
+    group: { gid: 0, name: 'root' },
+    args: {},
+    rawargs: {},
+  };
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v);
+
+function merge(base: unknown, over: unknown): unknown {
+  if (over === undefined) return base;
+  if (!isObject(base) || !isObject(over)) return over;
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = merge(base[k], v);
+  return out;
+}
+
+const basename = (p: string): string => p.slice(p.lastIndexOf('/') + 1);
+
+export function sampleEvent(partial: DeepPartial<VigilEvent> = {}): VigilEvent {
+  const ev = merge(defaults(), { ...partial, proc: { ...partial.proc, ancestors: undefined } }) as VigilEvent;
+  const p = partial.proc ?? {};
+  if (p.exe !== undefined && p.name === undefined) ev.proc.name = basename(p.exe);
+  if (p.comm === undefined && (p.exe !== undefined || p.name !== undefined))
+    ev.proc.comm = ev.proc.name.slice(0, 15);
+  if (p.args !== undefined && p.cmdline === undefined) ev.proc.cmdline = (p.args as string[]).join(' ');
+  if (p.ancestors !== undefined) {
+    ev.proc.ancestors = (p.ancestors as DeepPartial<Ancestor>[]).map((a, i) => {
+      const exe = a.exe ?? `/usr/bin/ancestor${i + 1}`;
+      return {
+        pid: a.pid ?? 4200 - i * 10,
+        exe,
+        name: a.name ?? basename(exe),
+        cmdline: a.cmdline ?? a.name ?? basename(exe),
+      };
+    });
+  }
+  if (partial.proc?.ppid === undefined && ev.proc.ancestors.length > 0)
+    ev.proc.ppid = ev.proc.ancestors[0].pid;
+  return ev;
+}

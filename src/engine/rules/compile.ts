@@ -1,0 +1,200 @@
+/**
+ * Turns the collected definitions into runnable rules: lists expanded (a list
+ * may name lists defined before it, as in Falco), macros parsed once, each
+ * rule's condition assembled (appends, then exceptions), parsed, compiled to
+ * closures by the condition module, and its output template parsed. Every
+ * error keeps the place it points at.
+ */
+import type { Priority } from '../../event/alert.js';
+import type { EventType, VigilEvent } from '../../event/types.js';
+import type { Expr } from '../condition/ast.js';
+import { compileCondition } from '../condition/compile.js';
+import { ConditionError } from '../condition/errors.js';
+import { parseCondition } from '../condition/parse.js';
+import { OutputTemplateError, parseOutputTemplate, type OutputTemplate } from '../output.js';
+import type { Collector, ListDef, RuleDef } from './collect.js';
+import { RuleError, diagnosticAt, type Diagnostic, type ItemRef } from './errors.js';
+import { appendExceptions } from './exceptions.js';
+import type { RuleAction } from './items.js';
+import { LocatedText } from './text.js';
+import type { Loc } from './source.js';
+
+export interface CompiledRule {
+  name: string;
+  desc: string;
+  priority: Priority;
+  tags: readonly string[];
+  enabled: boolean;
+  /** vigil's enforcement action, handed to src/enforce. */
+  action: RuleAction | undefined;
+  /** The compiled condition: closures only. */
+  test: (ev: VigilEvent) => boolean;
+  /** Event types the condition can match; null = any. */
+  eventTypes: ReadonlySet<EventType> | null;
+  output: OutputTemplate;
+  /** The condition as assembled (appends and exceptions included), for `rules check -v` and debugging. */
+  condition: string;
+  /** Where the rule was first defined. */
+  file: string;
+  line: number;
+  /** Order of definition (Falco's rule order). */
+  index: number;
+}
+
+export interface SkippedRule {
+  name: string;
+  reason: string;
+  where: Diagnostic;
+}
+
+export interface CompileResult {
+  rules: CompiledRule[];
+  skipped: SkippedRule[];
+  warnings: Diagnostic[];
+  errors: Diagnostic[];
+}
+
+/** Falco's list-item unquoting: `'"(systemd)"'` in YAML is the value `(systemd)` in a condition. */
+export function unquoteListItem(v: string): string {
+  if (v.length >= 2 && ((v[0] === '"' && v.endsWith('"')) || (v[0] === "'" && v.endsWith("'")))) {
+    return v.slice(1, -1).replace(/\\(["'\\bfnrt])/g, (_, c: string) => ESCAPES[c] ?? c);
+  }
+  return v;
+}
+const ESCAPES: Record<string, string> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
+
+/** A list's items with references to lists defined before it expanded, in Falco's order. */
+export function expandLists(lists: ReadonlyMap<string, ListDef>): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  const ordered = [...lists.values()].sort((a, b) => a.index - b.index);
+  for (const list of ordered) {
+    const items: string[] = [];
+    for (const { value } of list.items) {
+      const ref = lists.get(value);
+      const expanded = ref && ref.index < list.visibility ? out.get(value) : undefined;
+      if (expanded) items.push(...expanded);
+      else items.push(unquoteListItem(value));
+    }
+    out.set(list.name, items);
+  }
+  return out;
+}
+
+function conditionError(err: unknown, fallback: Loc, item: ItemRef): Diagnostic {
+  if (err instanceof ConditionError && err.origin instanceof LocatedText) {
+    return diagnosticAt(err.origin.locAt(err.start), err.origin.item, err.message);
+  }
+  if (err instanceof ConditionError) return diagnosticAt(fallback, item, err.message);
+  throw err;
+}
+
+/** Condition text of pieces joined by a space, as Falco joins appended conditions. */
+function joined(pieces: RuleDef['condition'], item: ItemRef): LocatedText {
+  const t = new LocatedText(item);
+  pieces.forEach((p, i) => {
+    if (i > 0) t.generated(' ', p.loc);
+    t.scalar(p);
+  });
+  return t;
+}
+
+export function compileRules(col: Collector): CompileResult {
+  const result: CompileResult = { rules: [], skipped: [], warnings: [], errors: [] };
+  const lists = expandLists(col.lists);
+
+  const macros = new Map<string, Expr>();
+  for (const m of [...col.macros.values()].sort((a, b) => a.index - b.index)) {
+    const item: ItemRef = { kind: 'macro', name: m.name };
+    try {
+      const text = joined(m.condition, item);
+      macros.set(m.name, parseCondition(text.text, text));
+    } catch (err) {
+      result.errors.push(conditionError(err, m.loc, item));
+    }
+  }
+
+  for (const r of [...col.rules.values()].sort((a, b) => a.index - b.index)) {
+    const item: ItemRef = { kind: 'rule', name: r.name };
+    const where = diagnosticAt(r.loc, item, '');
+    if (r.source !== 'syscall') {
+      const reason = `source '${r.source}' is not run by vigil (only syscall rules run)`;
+      result.skipped.push({ name: r.name, reason, where });
+      continue;
+    }
+    let text: LocatedText;
+    try {
+      text = assembleCondition(r, item);
+    } catch (err) {
+      if (!(err instanceof RuleError)) throw err;
+      result.errors.push(err.diagnostic);
+      continue;
+    }
+    let compiled: ReturnType<typeof compileCondition>;
+    try {
+      compiled = compileCondition(parseCondition(text.text, text), { lists, macros });
+    } catch (err) {
+      const d = conditionError(err, r.loc, item);
+      if (r.skipIfUnknownFilter && /unknown field|not a supported filter field/i.test(d.message)) {
+        result.skipped.push({ name: r.name, reason: `skip-if-unknown-filter: ${d.message}`, where: d });
+      } else {
+        result.errors.push(d);
+      }
+      continue;
+    }
+    const output = compileOutput(r, item, result.errors);
+    if (!output) continue;
+    if (compiled.eventTypes === null && r.warnEvttypes) {
+      result.warnings.push({
+        ...where,
+        message: 'Rule matches too many evt.type values. This has a significant performance penalty.',
+      });
+    }
+    result.rules.push({
+      name: r.name,
+      desc: r.desc.map((d) => d.text.trim()).join(' '),
+      priority: r.priority,
+      tags: r.tags,
+      enabled: r.enabled,
+      action: r.action,
+      test: compiled.test,
+      eventTypes: compiled.eventTypes,
+      output,
+      condition: text.text,
+      file: where.file,
+      line: where.line,
+      index: r.index,
+    });
+  }
+  return result;
+}
+
+/** Falco: the condition (appends joined by spaces); with exceptions `(cond) and not (...)`. */
+function assembleCondition(r: RuleDef, item: ItemRef): LocatedText {
+  if (r.exceptions.length === 0) return joined(r.condition, item);
+  const t = new LocatedText(item);
+  t.generated('(', r.condition[0].loc);
+  r.condition.forEach((p, i) => {
+    if (i > 0) t.generated(' ', p.loc);
+    t.scalar(p);
+  });
+  t.generated(')', r.condition[r.condition.length - 1].loc);
+  appendExceptions(t, r.exceptions, item);
+  return t;
+}
+
+/** Falco trims the output template; appended outputs join with a space. */
+function compileOutput(r: RuleDef, item: ItemRef, errors: Diagnostic[]): OutputTemplate | null {
+  const text = new LocatedText(item);
+  r.output.forEach((p, i) => {
+    if (i > 0) text.generated(' ', p.loc);
+    text.scalar(p);
+  });
+  const lead = text.text.length - text.text.trimStart().length;
+  try {
+    return parseOutputTemplate(text.text.trim());
+  } catch (err) {
+    if (!(err instanceof OutputTemplateError)) throw err;
+    errors.push(diagnosticAt(text.locAt(err.offset + lead), item, err.message));
+    return null;
+  }
+}
