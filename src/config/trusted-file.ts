@@ -7,9 +7,10 @@
  * Trusted owners are root and the user vigil runs as. A group may write only
  * when it is root's group. A directory writable by others is accepted only
  * when it has the sticky bit and a trusted owner (/tmp): there, others cannot
- * rename or remove entries they do not own.
+ * rename or remove entries they do not own. Nothing on a read-only mount can
+ * be changed whatever its mode (Kubernetes ConfigMap volumes are 0777 and ro).
  */
-import { realpathSync, statSync, type Stats } from 'node:fs';
+import { readFileSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 
 export class UntrustedFileError extends Error {
@@ -30,10 +31,47 @@ function trustedUids(): Set<number> {
   return new Set([0, process.geteuid?.() ?? 0]);
 }
 
+interface MountEntry {
+  target: string;
+  readOnly: boolean;
+}
+
+/** Mounts from /proc/self/mounts (octal escapes decoded). */
+function mountTable(): MountEntry[] {
+  let text = '';
+  try {
+    text = readFileSync('/proc/self/mounts', 'utf8');
+  } catch {
+    return [];
+  }
+  return text
+    .split('\n')
+    .map((l) => l.split(' '))
+    .filter((f) => f.length >= 4)
+    .map((f) => ({
+      target: f[1].replace(/\\(\d{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8))),
+      readOnly: f[3].split(',').includes('ro'),
+    }));
+}
+
+/** Whether the innermost (last mounted) mount holding the real path `p` is read-only. */
+function onReadOnlyMount(p: string, mounts: MountEntry[]): boolean {
+  let found: MountEntry | undefined;
+  for (const m of mounts) {
+    if (p === m.target || p.startsWith(m.target === '/' ? '/' : m.target + '/')) {
+      if (!found || m.target.length >= found.target.length) found = m;
+    }
+  }
+  return found?.readOnly ?? false;
+}
+
 /** Why another user could change `st`, or null when nobody but a trusted owner can. */
-function whoElseCanWrite(st: Stats, isDir: boolean, trusted: Set<number>): string | null {
+function whoElseCanWrite(st: Stats, isDir: boolean, trusted: Set<number>, readOnly: boolean): string | null {
   const sticky = isDir && (st.mode & S_ISVTX) !== 0;
   if (!trusted.has(st.uid)) return `owned by uid ${st.uid}`;
+  // Mode bits grant nothing through a read-only mount; the owner check above stays, because the
+  // same directory may be mounted writable elsewhere, and its owner can write there.
+  if (readOnly) return null;
   if (st.mode & 0o002 && !sticky) return 'writable by every user';
   if (st.mode & 0o020 && st.gid !== 0 && !sticky) return `writable by group ${st.gid}`;
   return null;
@@ -47,12 +85,13 @@ function whoElseCanWrite(st: Stats, isDir: boolean, trusted: Set<number>): strin
 export function untrustedReason(path: string, what = 'file'): string | null {
   const trusted = trustedUids();
   const real = realpathSync(path);
+  const mounts = mountTable();
   const shown = real === path ? path : `${path} -> ${real}`;
   // A symbolic link can be re-pointed by whoever can write the directory holding it: check both chains.
   for (const start of new Set([real, realpathSync(dirname(path))])) {
     for (let p = start; ;) {
       const st = statSync(p);
-      const why = whoElseCanWrite(st, st.isDirectory(), trusted);
+      const why = whoElseCanWrite(st, st.isDirectory(), trusted, onReadOnlyMount(p, mounts));
       if (why !== null) {
         const subject = p === real ? 'it is' : `a directory above it (${p}) is`;
         return (

@@ -6,6 +6,7 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, chmodSync, chownSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { assertTrusted, untrustedReason, UntrustedFileError } from '../../src/config/index.js';
 
@@ -108,4 +109,21 @@ test('a symbolic link into an untrusted directory is judged by its target', (t) 
     untrustedReason(link, 'rule file') ?? '',
     /refusing rule file .*rules\.yaml\.link -> .*evil\.yaml: a directory above it/,
   );
+});
+
+test('on a read-only mount (a Kubernetes ConfigMap volume is 0777 and ro) mode bits do not count', (t) => {
+  if (!needsRoot(t)) return;
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-trust-'));
+  const vol = join(dir, 'configmap');
+  mkdirSync(vol);
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m,mode=0777', 'vigil-test', vol]);
+  t.after(() => {
+    execFileSync('umount', [vol]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const file = join(vol, 'vigil.yaml');
+  writeFileSync(file, 'logging:\n  level: info\n', { mode: 0o644 });
+  assert.match(untrustedReason(file) ?? '', /a directory above it \(.*configmap\) is writable by every user/);
+  execFileSync('mount', ['-o', 'remount,ro', vol]);
+  assert.equal(untrustedReason(file), null);
 });
