@@ -110,8 +110,14 @@ static __always_inline void vg_hdr_fill(struct vg_hdr *h, __u16 type, __s64 retv
 	bpf_get_current_comm(h->comm, sizeof(h->comm));
 }
 
-/* sys_enter: remember the arguments until sys_exit (never for the agent itself). */
-static __always_inline int vg_stash_args(struct trace_event_raw_sys_enter *ctx, __u32 type) {
+/*
+ * sys_enter: remember the first nargs arguments until sys_exit (never for the
+ * agent itself). Only the syscall's own arguments may be read: the kernel
+ * refuses to attach a program that reads past the tracepoint's record
+ * (EACCES), and sys_enter_setuid's record holds one argument, not six.
+ */
+static __always_inline int vg_stash_args(struct trace_event_raw_sys_enter *ctx, __u32 type,
+                                         int nargs) {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)pid_tgid;
 	struct vg_stash s = {};
@@ -119,12 +125,18 @@ static __always_inline int vg_stash_args(struct trace_event_raw_sys_enter *ctx, 
 	if (vg_is_agent(pid_tgid >> 32))
 		return 0;
 	s.type = type;
-	s.args[0] = ctx->args[0];
-	s.args[1] = ctx->args[1];
-	s.args[2] = ctx->args[2];
-	s.args[3] = ctx->args[3];
-	s.args[4] = ctx->args[4];
-	s.args[5] = ctx->args[5];
+	if (nargs > 0)
+		s.args[0] = ctx->args[0];
+	if (nargs > 1)
+		s.args[1] = ctx->args[1];
+	if (nargs > 2)
+		s.args[2] = ctx->args[2];
+	if (nargs > 3)
+		s.args[3] = ctx->args[3];
+	if (nargs > 4)
+		s.args[4] = ctx->args[4];
+	if (nargs > 5)
+		s.args[5] = ctx->args[5];
 	bpf_map_update_elem(&vg_stash, &tid, &s, BPF_ANY);
 	return 0;
 }
@@ -144,11 +156,11 @@ static __always_inline bool vg_unstash_args(__u32 type, struct vg_stash *out) {
 	return ok;
 }
 
-/* enter_<name> on sys_enter_<tp>: stash the arguments for exit_<name>. */
-#define VG_SYSCALL_ENTER(name, tp, type)                                                           \
+/* enter_<name> on sys_enter_<tp>: stash the syscall's nargs arguments for exit_<name>. */
+#define VG_SYSCALL_ENTER(name, tp, type, nargs)                                                    \
 	SEC("tracepoint/syscalls/sys_enter_" #tp)                                                  \
 	int enter_##name(struct trace_event_raw_sys_enter *ctx) {                                  \
-		return vg_stash_args(ctx, type);                                                   \
+		return vg_stash_args(ctx, type, nargs);                                            \
 	}
 
 #endif /* VIGIL_VG_COMMON_H */

@@ -83,12 +83,9 @@ static __always_inline void vg_str_ustr(struct vg_rec *r, int i, const void *src
 #define vg_str_user(r, i, src, max)   vg_str_ustr(r, i, src, max, true)
 #define vg_str_kernel(r, i, src, max) vg_str_ustr(r, i, src, max, false)
 
-/*
- * Raw bytes [src, src + len), at most max (<= VG_PATH_MAX) of them. With
- * strip_nul, one trailing NUL is dropped, so "a\0b\0" becomes "a\0b".
- */
+/* Raw bytes [src, src + len), at most max (<= VG_PATH_MAX) of them, NULs included. */
 static __always_inline void vg_str_bytes(struct vg_rec *r, int i, const void *src, __u64 len,
-                                         __u32 max, bool user, bool strip_nul) {
+                                         __u32 max, bool user) {
 	long o = vg_str_pos(r);
 	bool cut = false;
 	__u64 n;
@@ -116,8 +113,6 @@ static __always_inline void vg_str_bytes(struct vg_rec *r, int i, const void *sr
 		err = bpf_probe_read_kernel(r->buf + o, n, src);
 	if (err)
 		return;
-	if (strip_nul && !cut && r->buf[o + n - 1] == 0)
-		n--;
 	vg_str_done(r, i, n, cut);
 }
 

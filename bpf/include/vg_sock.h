@@ -61,9 +61,12 @@ static __always_inline __u16 vg_fd_kind_of(struct file *f) {
 	return VG_FD_UNKNOWN;
 }
 
+/*
+ * An end without a port is no end: a connect that failed leaves the peer's
+ * address in the socket but resets the port.
+ */
 static __always_inline bool vg_sockaddr_empty(struct vg_sockaddr *a) {
-	__u64 *w = (__u64 *)a->addr;
-	return a->port == 0 && w[0] == 0 && w[1] == 0;
+	return a->port == 0;
 }
 
 /* Local and remote ends of an inet socket, as the kernel has them now. */
@@ -76,11 +79,11 @@ static __always_inline void vg_sock_ends(struct sock *sk, struct vg_sockaddr *lo
 	local->family = family;
 	remote->family = family;
 	if (family == VG_AF_INET) {
-		BPF_CORE_READ_INTO(local->addr, sk, __sk_common.skc_rcv_saddr);
-		BPF_CORE_READ_INTO(remote->addr, sk, __sk_common.skc_daddr);
+		bpf_core_read(local->addr, 4, &sk->__sk_common.skc_rcv_saddr);
+		bpf_core_read(remote->addr, 4, &sk->__sk_common.skc_daddr);
 	} else if (family == VG_AF_INET6) {
-		BPF_CORE_READ_INTO(local->addr, sk, __sk_common.skc_v6_rcv_saddr);
-		BPF_CORE_READ_INTO(remote->addr, sk, __sk_common.skc_v6_daddr);
+		bpf_core_read(local->addr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+		bpf_core_read(remote->addr, 16, &sk->__sk_common.skc_v6_daddr);
 	} else {
 		return;
 	}
@@ -130,7 +133,7 @@ static __always_inline void vg_str_unix_addr(struct vg_rec *r, int i, const char
 	if (first)
 		vg_str_ustr(r, i, sun_path, VG_UNIX_PATH_MAX + 1, user);
 	else
-		vg_str_bytes(r, i, sun_path, path_len, VG_UNIX_PATH_MAX, user, false);
+		vg_str_bytes(r, i, sun_path, path_len, VG_UNIX_PATH_MAX, user);
 }
 
 /* The path bound to a unix socket: its own, else its peer's. */

@@ -42,17 +42,17 @@ static __always_inline int vg_cred_exit(struct trace_event_raw_sys_exit *ctx, __
 	return vg_rec_send(&r);
 }
 
-#define VG_CRED(name, type, nids)                                                                  \
-	VG_SYSCALL_ENTER(name, name, type)                                                         \
+#define VG_CRED(name, type, nids, nargs)                                                           \
+	VG_SYSCALL_ENTER(name, name, type, nargs)                                                  \
 	SEC("tracepoint/syscalls/sys_exit_" #name)                                                 \
 	int exit_##name(struct trace_event_raw_sys_exit *ctx) {                                    \
 		return vg_cred_exit(ctx, type, nids);                                              \
 	}
 
-VG_CRED(setuid, VG_EVT_SETUID, 1)
-VG_CRED(setgid, VG_EVT_SETGID, 1)
-VG_CRED(setreuid, VG_EVT_SETREUID, 2)
-VG_CRED(setregid, VG_EVT_SETREGID, 2)
-VG_CRED(setresuid, VG_EVT_SETRESUID, 3)
-VG_CRED(setresgid, VG_EVT_SETRESGID, 3)
-VG_CRED(capset, VG_EVT_CAPSET, 0)
+VG_CRED(setuid, VG_EVT_SETUID, 1, 1)
+VG_CRED(setgid, VG_EVT_SETGID, 1, 1)
+VG_CRED(setreuid, VG_EVT_SETREUID, 2, 2)
+VG_CRED(setregid, VG_EVT_SETREGID, 2, 2)
+VG_CRED(setresuid, VG_EVT_SETRESUID, 3, 3)
+VG_CRED(setresgid, VG_EVT_SETRESGID, 3, 3)
+VG_CRED(capset, VG_EVT_CAPSET, 0, 2)

@@ -48,13 +48,13 @@ static __always_inline int vg_dup_exit(struct trace_event_raw_sys_exit *ctx, __u
 	return vg_rec_send(&r);
 }
 
-#define VG_DUP(name, type)                                                                         \
-	VG_SYSCALL_ENTER(name, name, type)                                                         \
+#define VG_DUP(name, type, nargs)                                                                  \
+	VG_SYSCALL_ENTER(name, name, type, nargs)                                                  \
 	SEC("tracepoint/syscalls/sys_exit_" #name)                                                 \
 	int exit_##name(struct trace_event_raw_sys_exit *ctx) {                                    \
 		return vg_dup_exit(ctx, type);                                                     \
 	}
 
-VG_DUP(dup, VG_EVT_DUP)
-VG_DUP(dup2, VG_EVT_DUP2)
-VG_DUP(dup3, VG_EVT_DUP3)
+VG_DUP(dup, VG_EVT_DUP, 1)
+VG_DUP(dup2, VG_EVT_DUP2, 2)
+VG_DUP(dup3, VG_EVT_DUP3, 3)

@@ -128,8 +128,8 @@ static __always_inline int vg_file_exit(struct trace_event_raw_sys_exit *ctx, __
 	                       .fstype = VG_A_NONE,                                                \
 	                       __VA_ARGS__})
 
-#define VG_FILE(name, tp, type, ...)                                                               \
-	VG_SYSCALL_ENTER(name, tp, type)                                                           \
+#define VG_FILE(name, tp, type, nargs, ...)                                                        \
+	VG_SYSCALL_ENTER(name, tp, type, nargs)                                                    \
 	SEC("tracepoint/syscalls/sys_exit_" #tp)                                                   \
 	int exit_##name(struct trace_event_raw_sys_exit *ctx) {                                    \
 		return vg_file_exit(ctx, type, VG_FA(__VA_ARGS__));                                \
@@ -137,34 +137,38 @@ static __always_inline int vg_file_exit(struct trace_event_raw_sys_exit *ctx, __
 
 #pragma clang diagnostic push
 #pragma clang diagnostic ignored "-Winitializer-overrides"
-VG_FILE(open, open, VG_EVT_OPEN, .path = 0, .flags = 1, .mode = 2, .open = true)
-VG_FILE(openat, openat, VG_EVT_OPENAT, .dirfd = 0, .path = 1, .flags = 2, .mode = 3, .open = true)
-VG_FILE(openat2, openat2, VG_EVT_OPENAT2, .dirfd = 0, .path = 1, .flags = 2, .how = true,
+VG_FILE(open, open, VG_EVT_OPEN, 3, .path = 0, .flags = 1, .mode = 2, .open = true)
+VG_FILE(openat, openat, VG_EVT_OPENAT, 4, .dirfd = 0, .path = 1, .flags = 2, .mode = 3,
         .open = true)
-VG_FILE(creat, creat, VG_EVT_CREAT, .path = 0, .mode = 1, .open = true)
-VG_FILE(unlink, unlink, VG_EVT_UNLINK, .path = 0)
-VG_FILE(unlinkat, unlinkat, VG_EVT_UNLINKAT, .dirfd = 0, .path = 1, .flags = 2)
-VG_FILE(rename, rename, VG_EVT_RENAME, .path = 0, .path2 = 1)
-VG_FILE(renameat, renameat, VG_EVT_RENAMEAT, .dirfd = 0, .path = 1, .dirfd2 = 2, .path2 = 3)
-VG_FILE(renameat2, renameat2, VG_EVT_RENAMEAT2, .dirfd = 0, .path = 1, .dirfd2 = 2, .path2 = 3,
+VG_FILE(openat2, openat2, VG_EVT_OPENAT2, 4, .dirfd = 0, .path = 1, .flags = 2, .how = true,
+        .open = true)
+VG_FILE(creat, creat, VG_EVT_CREAT, 2, .path = 0, .mode = 1, .open = true)
+VG_FILE(unlink, unlink, VG_EVT_UNLINK, 1, .path = 0)
+VG_FILE(unlinkat, unlinkat, VG_EVT_UNLINKAT, 3, .dirfd = 0, .path = 1, .flags = 2)
+VG_FILE(rename, rename, VG_EVT_RENAME, 2, .path = 0, .path2 = 1)
+VG_FILE(renameat, renameat, VG_EVT_RENAMEAT, 4, .dirfd = 0, .path = 1, .dirfd2 = 2, .path2 = 3)
+VG_FILE(renameat2, renameat2, VG_EVT_RENAMEAT2, 5, .dirfd = 0, .path = 1, .dirfd2 = 2, .path2 = 3,
         .flags = 4)
-VG_FILE(mkdir, mkdir, VG_EVT_MKDIR, .path = 0, .mode = 1)
-VG_FILE(mkdirat, mkdirat, VG_EVT_MKDIRAT, .dirfd = 0, .path = 1, .mode = 2)
-VG_FILE(rmdir, rmdir, VG_EVT_RMDIR, .path = 0)
-VG_FILE(link, link, VG_EVT_LINK, .path = 0, .path2 = 1)
-VG_FILE(linkat, linkat, VG_EVT_LINKAT, .dirfd = 0, .path = 1, .dirfd2 = 2, .path2 = 3, .flags = 4)
-VG_FILE(symlink, symlink, VG_EVT_SYMLINK, .path = 0, .no_dir = true, .path2 = 1)
-VG_FILE(symlinkat, symlinkat, VG_EVT_SYMLINKAT, .path = 0, .no_dir = true, .dirfd = 1, .dirfd2 = 1,
-        .path2 = 2)
-VG_FILE(chmod, chmod, VG_EVT_CHMOD, .path = 0, .mode = 1)
-VG_FILE(fchmod, fchmod, VG_EVT_FCHMOD, .fd = 0, .mode = 1)
-VG_FILE(fchmodat, fchmodat, VG_EVT_FCHMODAT, .dirfd = 0, .path = 1, .mode = 2)
-VG_FILE(chown, chown, VG_EVT_CHOWN, .path = 0, .uid = 1, .gid = 2)
-VG_FILE(lchown, lchown, VG_EVT_LCHOWN, .path = 0, .uid = 1, .gid = 2)
-VG_FILE(fchown, fchown, VG_EVT_FCHOWN, .fd = 0, .uid = 1, .gid = 2)
-VG_FILE(fchownat, fchownat, VG_EVT_FCHOWNAT, .dirfd = 0, .path = 1, .uid = 2, .gid = 3, .flags = 4)
-VG_FILE(truncate, truncate, VG_EVT_TRUNCATE, .path = 0, .length = 1)
-VG_FILE(ftruncate, ftruncate, VG_EVT_FTRUNCATE, .fd = 0, .length = 1)
-VG_FILE(mount, mount, VG_EVT_MOUNT, .path = 0, .no_dir = true, .path2 = 1, .fstype = 2, .flags = 3)
-VG_FILE(umount2, umount, VG_EVT_UMOUNT2, .path = 0, .flags = 1)
+VG_FILE(mkdir, mkdir, VG_EVT_MKDIR, 2, .path = 0, .mode = 1)
+VG_FILE(mkdirat, mkdirat, VG_EVT_MKDIRAT, 3, .dirfd = 0, .path = 1, .mode = 2)
+VG_FILE(rmdir, rmdir, VG_EVT_RMDIR, 1, .path = 0)
+VG_FILE(link, link, VG_EVT_LINK, 2, .path = 0, .path2 = 1)
+VG_FILE(linkat, linkat, VG_EVT_LINKAT, 5, .dirfd = 0, .path = 1, .dirfd2 = 2, .path2 = 3,
+        .flags = 4)
+VG_FILE(symlink, symlink, VG_EVT_SYMLINK, 2, .path = 0, .no_dir = true, .path2 = 1)
+VG_FILE(symlinkat, symlinkat, VG_EVT_SYMLINKAT, 3, .path = 0, .no_dir = true, .dirfd = 1,
+        .dirfd2 = 1, .path2 = 2)
+VG_FILE(chmod, chmod, VG_EVT_CHMOD, 2, .path = 0, .mode = 1)
+VG_FILE(fchmod, fchmod, VG_EVT_FCHMOD, 2, .fd = 0, .mode = 1)
+VG_FILE(fchmodat, fchmodat, VG_EVT_FCHMODAT, 3, .dirfd = 0, .path = 1, .mode = 2)
+VG_FILE(chown, chown, VG_EVT_CHOWN, 3, .path = 0, .uid = 1, .gid = 2)
+VG_FILE(lchown, lchown, VG_EVT_LCHOWN, 3, .path = 0, .uid = 1, .gid = 2)
+VG_FILE(fchown, fchown, VG_EVT_FCHOWN, 3, .fd = 0, .uid = 1, .gid = 2)
+VG_FILE(fchownat, fchownat, VG_EVT_FCHOWNAT, 5, .dirfd = 0, .path = 1, .uid = 2, .gid = 3,
+        .flags = 4)
+VG_FILE(truncate, truncate, VG_EVT_TRUNCATE, 2, .path = 0, .length = 1)
+VG_FILE(ftruncate, ftruncate, VG_EVT_FTRUNCATE, 2, .fd = 0, .length = 1)
+VG_FILE(mount, mount, VG_EVT_MOUNT, 5, .path = 0, .no_dir = true, .path2 = 1, .fstype = 2,
+        .flags = 3)
+VG_FILE(umount2, umount, VG_EVT_UMOUNT2, 2, .path = 0, .flags = 1)
 #pragma clang diagnostic pop

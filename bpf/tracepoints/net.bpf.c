@@ -86,16 +86,16 @@ static __always_inline int vg_net_exit(struct trace_event_raw_sys_exit *ctx, __u
 		return vg_net_exit(ctx, type);                                                     \
 	}
 
-#define VG_NET(name, type)                                                                         \
-	VG_SYSCALL_ENTER(name, name, type)                                                         \
+#define VG_NET(name, type, nargs)                                                                  \
+	VG_SYSCALL_ENTER(name, name, type, nargs)                                                  \
 	VG_NET_EXIT(name, type)
 
-VG_NET(socket, VG_EVT_SOCKET)
-VG_NET(connect, VG_EVT_CONNECT)
-VG_NET(accept, VG_EVT_ACCEPT)
-VG_NET(accept4, VG_EVT_ACCEPT4)
-VG_NET(bind, VG_EVT_BIND)
-VG_NET(listen, VG_EVT_LISTEN)
+VG_NET(socket, VG_EVT_SOCKET, 3)
+VG_NET(connect, VG_EVT_CONNECT, 3)
+VG_NET(accept, VG_EVT_ACCEPT, 3)
+VG_NET(accept4, VG_EVT_ACCEPT4, 4)
+VG_NET(bind, VG_EVT_BIND, 3)
+VG_NET(listen, VG_EVT_LISTEN, 2)
 
 /*
  * sendto is hot: only sends with an explicit destination on a socket that
@@ -111,7 +111,7 @@ int enter_sendto(struct trace_event_raw_sys_enter *ctx) {
 	sk = vg_file_sock(vg_fd_file(ctx->args[0]));
 	if (!sk || BPF_CORE_READ(sk, sk_type) == SOCK_STREAM)
 		return 0;
-	return vg_stash_args(ctx, VG_EVT_SENDTO);
+	return vg_stash_args(ctx, VG_EVT_SENDTO, 6);
 }
 
 VG_NET_EXIT(sendto, VG_EVT_SENDTO)

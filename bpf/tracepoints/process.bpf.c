@@ -116,11 +116,9 @@ int BPF_PROG(sched_exec, struct task_struct *p, pid_t old_pid, struct linux_binp
 
 	vg_str_pathp(&r, VG_EXEC_STR_EXE, &file->f_path);
 	vg_str_bytes(&r, VG_EXEC_STR_ARGV, (void *)BPF_CORE_READ(mm, arg_start),
-	             BPF_CORE_READ(mm, arg_end) - BPF_CORE_READ(mm, arg_start), VG_ARGS_MAX, true,
-	             true);
+	             BPF_CORE_READ(mm, arg_end) - BPF_CORE_READ(mm, arg_start), VG_ARGS_MAX, true);
 	vg_str_bytes(&r, VG_EXEC_STR_ENV, (void *)BPF_CORE_READ(mm, env_start),
-	             BPF_CORE_READ(mm, env_end) - BPF_CORE_READ(mm, env_start), VG_ENV_MAX, true,
-	             true);
+	             BPF_CORE_READ(mm, env_end) - BPF_CORE_READ(mm, env_start), VG_ENV_MAX, true);
 	vg_str_cwd(&r, VG_EXEC_STR_CWD);
 	vg_str_cgroup(&r, VG_EXEC_STR_CGROUP, t);
 	return vg_rec_send(&r);
@@ -240,21 +238,21 @@ static __always_inline int vg_proc_op_exit(struct trace_event_raw_sys_exit *ctx,
 	return vg_rec_send(&r);
 }
 
-#define VG_PROC_OP(name, tp, stash, type)                                                          \
-	VG_SYSCALL_ENTER(name, tp, stash)                                                          \
+#define VG_PROC_OP(name, tp, stash, type, nargs)                                                   \
+	VG_SYSCALL_ENTER(name, tp, stash, nargs)                                                   \
 	SEC("tracepoint/syscalls/sys_exit_" #tp)                                                   \
 	int exit_##name(struct trace_event_raw_sys_exit *ctx) {                                    \
 		return vg_proc_op_exit(ctx, stash, type);                                          \
 	}
 
-VG_PROC_OP(chdir, chdir, VG_EVT_CHDIR, VG_EVT_CHDIR)
-VG_PROC_OP(fchdir, fchdir, VG_STASH_FCHDIR, VG_EVT_CHDIR)
-VG_PROC_OP(setns, setns, VG_EVT_SETNS, VG_EVT_SETNS)
-VG_PROC_OP(unshare, unshare, VG_EVT_UNSHARE, VG_EVT_UNSHARE)
-VG_PROC_OP(ptrace, ptrace, VG_EVT_PTRACE, VG_EVT_PTRACE)
-VG_PROC_OP(memfd_create, memfd_create, VG_EVT_MEMFD_CREATE, VG_EVT_MEMFD_CREATE)
-VG_PROC_OP(init_module, init_module, VG_EVT_INIT_MODULE, VG_EVT_INIT_MODULE)
-VG_PROC_OP(finit_module, finit_module, VG_EVT_FINIT_MODULE, VG_EVT_FINIT_MODULE)
-VG_PROC_OP(bpf, bpf, VG_EVT_BPF, VG_EVT_BPF)
-VG_PROC_OP(userfaultfd, userfaultfd, VG_EVT_USERFAULTFD, VG_EVT_USERFAULTFD)
-VG_PROC_OP(prctl, prctl, VG_EVT_PRCTL, VG_EVT_PRCTL)
+VG_PROC_OP(chdir, chdir, VG_EVT_CHDIR, VG_EVT_CHDIR, 1)
+VG_PROC_OP(fchdir, fchdir, VG_STASH_FCHDIR, VG_EVT_CHDIR, 1)
+VG_PROC_OP(setns, setns, VG_EVT_SETNS, VG_EVT_SETNS, 2)
+VG_PROC_OP(unshare, unshare, VG_EVT_UNSHARE, VG_EVT_UNSHARE, 1)
+VG_PROC_OP(ptrace, ptrace, VG_EVT_PTRACE, VG_EVT_PTRACE, 4)
+VG_PROC_OP(memfd_create, memfd_create, VG_EVT_MEMFD_CREATE, VG_EVT_MEMFD_CREATE, 2)
+VG_PROC_OP(init_module, init_module, VG_EVT_INIT_MODULE, VG_EVT_INIT_MODULE, 3)
+VG_PROC_OP(finit_module, finit_module, VG_EVT_FINIT_MODULE, VG_EVT_FINIT_MODULE, 3)
+VG_PROC_OP(bpf, bpf, VG_EVT_BPF, VG_EVT_BPF, 3)
+VG_PROC_OP(userfaultfd, userfaultfd, VG_EVT_USERFAULTFD, VG_EVT_USERFAULTFD, 1)
+VG_PROC_OP(prctl, prctl, VG_EVT_PRCTL, VG_EVT_PRCTL, 5)
