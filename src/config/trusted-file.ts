@@ -38,7 +38,7 @@ interface MountEntry {
 
 /** Mounts from /proc/self/mounts (octal escapes decoded). */
 function mountTable(): MountEntry[] {
-  let text = '';
+  let text: string;
   try {
     text = readFileSync('/proc/self/mounts', 'utf8');
   } catch {
