@@ -112,6 +112,8 @@ export function compileRules(col: Collector): CompileResult {
       result.errors.push(conditionError(err, m.loc, item));
     }
   }
+  // A rule using a broken macro would only repeat the macro's error as "undefined macro".
+  if (result.errors.length > 0) return result;
 
   for (const r of [...col.rules.values()].sort((a, b) => a.index - b.index)) {
     const item: ItemRef = { kind: 'rule', name: r.name };

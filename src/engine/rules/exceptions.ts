@@ -37,9 +37,9 @@ export function appendExceptions(out: LocatedText, exceptions: readonly Exceptio
         names.forEach((name, k) => {
           if (k > 0) out.generated(' and ', row.node.loc);
           out.generated(' ', name.node.loc);
-          out.scalar(name.node as YScalar);
+          emit(out, name);
           out.generated(' ', comps[k].node.loc);
-          out.scalar(comps[k].node as YScalar);
+          emit(out, comps[k]);
           out.generated(' ', row.items[k].node.loc);
           value(out, row.items[k], LIST_COMPS.has(comps[k].value), item);
         });
@@ -58,10 +58,9 @@ export function appendExceptions(out: LocatedText, exceptions: readonly Exceptio
       }
       if (ex.values.length === 0) continue;
       out.generated(' and not (', ex.loc);
-      out.scalar(fields.node as YScalar);
+      emit(out, fields);
       out.generated(' ', fields.node.loc);
-      if (ex.comps) out.scalar(comp.node as YScalar);
-      else out.generated(comp.value, fields.node.loc);
+      emit(out, comp);
       out.generated(' (', fields.node.loc);
       ex.values.forEach((v, i) => {
         if (v.isList)
@@ -110,7 +109,7 @@ function value(out: LocatedText, v: ExceptionEntry, listComp: boolean, item: Ite
     out.generated(')', v.node.loc);
   } else if (listComp && !v.value.startsWith('(')) {
     out.generated('(', v.node.loc);
-    out.scalar(v.node as YScalar);
+    emit(out, v);
     out.generated(')', v.node.loc);
   } else {
     quoted(out, v);
@@ -121,6 +120,12 @@ function value(out: LocatedText, v: ExceptionEntry, listComp: boolean, item: Ite
 function quoted(out: LocatedText, v: Scalar): void {
   const needs = v.value.includes(' ') && !v.value.startsWith('"') && !v.value.startsWith("'");
   if (needs) out.generated('"', v.node.loc);
-  out.scalar(v.node as YScalar);
+  emit(out, v);
   if (needs) out.generated('"', v.node.loc);
+}
+
+/** A YAML scalar keeps its character positions; a default (comps: `=`, `in`) points at its owner. */
+function emit(out: LocatedText, e: Scalar): void {
+  if (e.node.kind === 'scalar' && e.node.text === e.value) out.scalar(e.node as YScalar);
+  else out.generated(e.value, e.node.loc);
 }
