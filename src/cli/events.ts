@@ -25,8 +25,7 @@ export function formatEventLine(ev: VigilEvent): string {
   if (ev.fd2 !== undefined && ev.fd2.name !== '') parts.push(`fd2=${ev.fd2.name}`);
   if (ev.type === 'execve') parts.push(`cmdline=${JSON.stringify(p.cmdline)}`, `exe=${p.exe}`);
   for (const [k, v] of Object.entries(ev.args)) {
-    if (k === 'res' || k === 'name' || k === 'path' || k === 'exe' || k === 'args' || k === 'filename')
-      continue;
+    if (SHOWN_ELSEWHERE.has(k)) continue;
     if (v !== '') parts.push(`${k}=${v}`);
   }
   parts.push(`res=${ev.args.res ?? ev.ret}`);
