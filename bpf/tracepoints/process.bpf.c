@@ -162,9 +162,9 @@ int BPF_PROG(sched_exit, struct task_struct *p) {
 	return vg_rec_send(&r);
 }
 
-/* sys_exit of a vg_proc_op syscall; `stash` says which one (a constant once inlined). */
-static __always_inline int vg_proc_op_exit(struct trace_event_raw_sys_exit *ctx, __u32 stash,
-                                           __u16 type) {
+/* sys_exit of a vg_proc_op syscall that returned ret; `stash` says which one (a constant once
+ * inlined). */
+static __always_inline int vg_proc_op_exit(long ret, __u32 stash, __u16 type) {
 	struct vg_stash a;
 	struct vg_proc_op *p;
 	struct vg_rec r;
@@ -172,13 +172,13 @@ static __always_inline int vg_proc_op_exit(struct trace_event_raw_sys_exit *ctx,
 
 	if (!vg_unstash_args(stash, &a))
 		return 0;
-	p = vg_rec_begin(&r, type, ctx->ret, sizeof(*p));
+	p = vg_rec_begin(&r, type, ret, sizeof(*p));
 	if (!p)
 		return 0;
 	r.lens = p->str_len;
 	switch (stash) {
 	case VG_EVT_CHDIR:
-		if (ctx->ret == 0)
+		if (ret == 0)
 			vg_str_cwd(&r, 0);
 		else
 			vg_str_user(&r, 0, (void *)a.args[0], VG_PATH_MAX);
@@ -242,7 +242,7 @@ static __always_inline int vg_proc_op_exit(struct trace_event_raw_sys_exit *ctx,
 	VG_SYSCALL_ENTER(name, tp, stash, nargs)                                                   \
 	SEC("tracepoint/syscalls/sys_exit_" #tp)                                                   \
 	int exit_##name(struct trace_event_raw_sys_exit *ctx) {                                    \
-		return vg_proc_op_exit(ctx, stash, type);                                          \
+		return vg_proc_op_exit(ctx->ret, stash, type);                                     \
 	}
 
 VG_PROC_OP(chdir, chdir, VG_EVT_CHDIR, VG_EVT_CHDIR, 1)
@@ -256,3 +256,57 @@ VG_PROC_OP(finit_module, finit_module, VG_EVT_FINIT_MODULE, VG_EVT_FINIT_MODULE,
 VG_PROC_OP(bpf, bpf, VG_EVT_BPF, VG_EVT_BPF, 3)
 VG_PROC_OP(userfaultfd, userfaultfd, VG_EVT_USERFAULTFD, VG_EVT_USERFAULTFD, 1)
 VG_PROC_OP(prctl, prctl, VG_EVT_PRCTL, VG_EVT_PRCTL, 5)
+
+/*
+ * init_module and finit_module where the kernel has no tracepoints for them
+ * (CONFIG_MODULES=n: the calls exist, return ENOSYS and are still worth
+ * seeing as attempts). These run on every syscall, so user space attaches
+ * them only when rules want module events and enter_/exit_[f]init_module
+ * cannot attach. Records are the same as the tracepoint programs'.
+ */
+#if defined(__TARGET_ARCH_x86)
+#define VG_NR_INIT_MODULE  175
+#define VG_NR_FINIT_MODULE 313
+#define VG_REGS_NR(regs)   BPF_CORE_READ(regs, orig_ax)
+#elif defined(__TARGET_ARCH_arm64)
+#define VG_NR_INIT_MODULE  105
+#define VG_NR_FINIT_MODULE 273
+struct pt_regs___arm64_nr {
+	int syscallno;
+} __attribute__((preserve_access_index));
+#define VG_REGS_NR(regs)   BPF_CORE_READ((struct pt_regs___arm64_nr *)(regs), syscallno)
+#endif
+
+#ifdef VG_NR_INIT_MODULE
+SEC("raw_tracepoint/sys_enter")
+int raw_enter_module(struct bpf_raw_tracepoint_args *ctx) {
+	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
+	long id = ctx->args[1];
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)pid_tgid;
+	struct vg_stash s = {};
+
+	if (id != VG_NR_INIT_MODULE && id != VG_NR_FINIT_MODULE)
+		return 0;
+	if (vg_is_agent(pid_tgid >> 32))
+		return 0;
+	s.type = id == VG_NR_INIT_MODULE ? VG_EVT_INIT_MODULE : VG_EVT_FINIT_MODULE;
+	s.args[0] = PT_REGS_PARM1_CORE_SYSCALL(regs);
+	s.args[1] = PT_REGS_PARM2_CORE_SYSCALL(regs);
+	s.args[2] = PT_REGS_PARM3_CORE_SYSCALL(regs);
+	bpf_map_update_elem(&vg_stash, &tid, &s, BPF_ANY);
+	return 0;
+}
+
+SEC("raw_tracepoint/sys_exit")
+int raw_exit_module(struct bpf_raw_tracepoint_args *ctx) {
+	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
+	long id = VG_REGS_NR(regs);
+
+	if (id == VG_NR_INIT_MODULE)
+		return vg_proc_op_exit(ctx->args[1], VG_EVT_INIT_MODULE, VG_EVT_INIT_MODULE);
+	if (id == VG_NR_FINIT_MODULE)
+		return vg_proc_op_exit(ctx->args[1], VG_EVT_FINIT_MODULE, VG_EVT_FINIT_MODULE);
+	return 0;
+}
+#endif
