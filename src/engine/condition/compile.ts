@@ -236,6 +236,14 @@ class Compiler {
       : this.singleRhs(e, left, right as ValueExpr);
     if (typeof pred === 'boolean') return pred;
     if (!left.def.available) return false;
+    if (left.anyOf === undefined) {
+      // No value is undefined, which neither equals a constant nor is in a set: one call, no branch.
+      const get = left.get;
+      const c = pred.equals;
+      if (c !== undefined) return (ev) => get(ev) === c;
+      const set = pred.members;
+      if (set !== undefined) return (ev) => set.has(get(ev));
+    }
     return this.withValue(left, pred);
   }
 

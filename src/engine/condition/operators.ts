@@ -9,7 +9,12 @@ import { canonicalIp, parseNet } from '../fields/ip.js';
 import type { BinaryOperator, Operator } from './ast.js';
 import { globToRegExp, pathPrefixMatcher } from './matchers.js';
 
-export type Predicate = (v: FieldValue) => boolean;
+export type Predicate = ((v: FieldValue) => boolean) & {
+  /** Set by plain equality: lets the compiler emit `get(ev) === c` (no second call). */
+  equals?: string | number | boolean;
+  /** Set by plain membership: lets the compiler emit `set.has(get(ev))`. */
+  members?: ReadonlySet<unknown>;
+};
 /** A literal parsed for a field type. */
 export type Constant = string | number | boolean | { net: ReturnType<typeof parseNet> & object };
 
@@ -113,7 +118,7 @@ export function singlePredicate(op: BinaryOperator, c: Constant, raw: string): P
   switch (op) {
     case '=':
     case '==':
-      return (v) => v === c;
+      return Object.assign((v: FieldValue) => v === c, { equals: c });
     case '!=':
       return (v) => v !== c;
     case '<':
@@ -171,7 +176,7 @@ export function listPredicate(op: 'in' | 'intersects' | 'pmatch', items: readonl
   );
   if (nets.length > 0) return (v) => nets.some((n) => n.net.contains(v as string));
   const set = new Set(items as (string | number | boolean)[]);
-  return (v) => set.has(v as string);
+  return Object.assign((v: FieldValue) => set.has(v as string), { members: set });
 }
 
 /** List-valued fields (fd.types): `in` = every value listed, `intersects` = some value listed. */
