@@ -3,7 +3,7 @@
  * An alert is committed here before any sink sees it; each durable sink's progress is a cursor
  * (every alert id <= acked_id is done) plus the one batch it has in flight.
  */
-import { mkdirSync } from 'node:fs';
+import { accessSync, constants, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Alert } from '../event/alert.js';
@@ -43,6 +43,20 @@ export interface StoreOpenOptions {
 export function sqliteCode(err: unknown): string | undefined {
   const code = (err as { code?: unknown }).code;
   return typeof code === 'string' ? code : undefined;
+}
+
+/** SQLite's errors say "unable to open database file"; the file system says why. */
+function whyNotWritable(path: string): string | undefined {
+  for (const p of [path, dirname(path)]) {
+    try {
+      accessSync(p, constants.W_OK);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EROFS') return `${p} is on a read-only file system`;
+      if (code === 'EACCES' || code === 'EPERM') return `${p} is not writable by this user`;
+    }
+  }
+  return undefined;
 }
 
 export class AlertStore {
@@ -90,6 +104,16 @@ export class AlertStore {
 
   /** Opens (creating and migrating when writable) the store. Throws with SQLite's code on failure. */
   static open(path: string, opts: StoreOpenOptions = {}): AlertStore {
+    try {
+      return AlertStore.openUnexplained(path, opts);
+    } catch (err) {
+      const why = opts.readonly ? undefined : whyNotWritable(path);
+      if (why && err instanceof Error) err.message += ` (${why})`;
+      throw err;
+    }
+  }
+
+  private static openUnexplained(path: string, opts: StoreOpenOptions): AlertStore {
     if (!opts.readonly) mkdirSync(dirname(path), { recursive: true });
     const db = new Database(path, { readonly: !!opts.readonly, fileMustExist: !!opts.readonly });
     try {
