@@ -22,11 +22,11 @@
 #define VIGIL_EVENTS_H
 
 /* Limits on what one record carries. */
-#define VG_PATH_MAX 4096     /* a path walked from dentries, or read from user memory */
-#define VG_ARGS_MAX 4096     /* argv, NUL-separated, as the kernel keeps it in mm */
-#define VG_ENV_MAX 4096      /* envp, NUL-separated */
-#define VG_COMM_LEN 16
-#define VG_PATH_DEPTH 48     /* dentry components walked before giving up (prefix '...') */
+#define VG_PATH_MAX     4096 /* a path walked from dentries, or read from user memory */
+#define VG_ARGS_MAX     4096 /* argv as the kernel keeps it in mm: each argument NUL-terminated */
+#define VG_ENV_MAX      4096 /* envp, the same way */
+#define VG_COMM_LEN     16
+#define VG_PATH_DEPTH   48    /* dentry components walked before giving up (prefix '...') */
 #define VG_SCRATCH_SIZE 32768 /* per-CPU buffer a record is built in before output */
 
 /*
@@ -116,11 +116,11 @@ enum vg_fd_kind {
 };
 
 /* Header flags. */
-#define VG_HDR_F_EXE_FROM_MEMFD (1u << 0)  /* vg_exec: exe file is a memfd */
+#define VG_HDR_F_EXE_FROM_MEMFD  (1u << 0) /* vg_exec: exe file is a memfd */
 #define VG_HDR_F_EXE_UPPER_LAYER (1u << 1) /* vg_exec: exe lives in an overlayfs upper layer */
-#define VG_HDR_F_EXE_WRITABLE (1u << 2)    /* vg_exec: exe writable by the process's fsuid */
-#define VG_HDR_F_EXE_DELETED (1u << 3)     /* vg_exec: exe has no links left */
-#define VG_HDR_F_RELATIVE (1u << 4)        /* a path in the record is relative: dirpath given */
+#define VG_HDR_F_EXE_WRITABLE    (1u << 2) /* vg_exec: exe writable by the process's fsuid */
+#define VG_HDR_F_EXE_DELETED     (1u << 3) /* vg_exec: exe has no links left */
+#define VG_HDR_F_RELATIVE        (1u << 4) /* a path in the record is relative: dirpath given */
 
 struct vg_hdr {
 	__u64 ts_ns;     /* bpf_ktime_get_boot_ns(); user space adds the boot time */
@@ -131,13 +131,13 @@ struct vg_hdr {
 	__u16 flags;     /* VG_HDR_F_* */
 	__u32 pid;       /* tgid */
 	__u32 tid;
-	__u32 ppid;      /* real_parent's tgid */
-	__u32 uid;       /* real */
+	__u32 ppid; /* real_parent's tgid */
+	__u32 uid;  /* real */
 	__u32 gid;
 	__u32 euid;
 	__u32 egid;
-	__u32 loginuid;  /* (u32)-1 when unset */
-	__u32 mnt_ns;    /* inode numbers of the namespaces */
+	__u32 loginuid; /* (u32)-1 when unset */
+	__u32 mnt_ns;   /* inode numbers of the namespaces */
 	__u32 pid_ns;
 	__u32 truncated; /* bit i: the family's string i was cut */
 	__u32 _pad;
@@ -152,37 +152,37 @@ struct vg_hdr {
  * `memory`) cgroup instead, so container ids resolve on both layouts.
  */
 struct vg_exec {
-	__u64 start_ns;    /* task start_boottime */
+	__u64 start_ns; /* task start_boottime */
 	__u64 cap_effective;
 	__u64 cap_permitted;
 	__u64 cap_inheritable;
 	__u64 exe_ino;
 	__u64 exe_ctime_ns; /* exe inode's change time, since the epoch */
 	__u64 exe_mtime_ns;
-	__u32 exe_dev;
+	__u32 exe_dev; /* as stat(2) gives st_dev (the kernel's new_encode_dev) */
 	__u32 exe_mode;
 	__u32 exe_uid;
-	__u32 argc;         /* argument count; 0 for the empty-argv exploit pattern */
-	__u32 tty;          /* tty device number, 0 without one */
-	__u32 sid;          /* session id, in the process's pid namespace */
-	__u32 pgid;         /* process group id, in the process's pid namespace */
-	__u32 vpid;         /* pid in the process's own pid namespace */
+	__u32 argc; /* argument count (since 5.18 the kernel turns an empty argv into one "") */
+	__u32 tty;  /* controlling tty, encoded as exe_dev (= /proc/PID/stat tty_nr); 0 without */
+	__u32 sid;  /* session id, in the process's pid namespace */
+	__u32 pgid; /* process group id, in the process's pid namespace */
+	__u32 vpid; /* pid in the process's own pid namespace */
 	__u32 vppid;
 	__u32 _pad;
-	__u16 str_len[5];   /* exe path, argv, envp, cwd, cgroup */
+	__u16 str_len[5]; /* exe path, argv, envp, cwd, cgroup */
 	__u16 _pad2[3];
 };
-#define VG_EXEC_STR_EXE 0
-#define VG_EXEC_STR_ARGV 1
-#define VG_EXEC_STR_ENV 2
-#define VG_EXEC_STR_CWD 3
+#define VG_EXEC_STR_EXE    0
+#define VG_EXEC_STR_ARGV   1
+#define VG_EXEC_STR_ENV    2
+#define VG_EXEC_STR_CWD    3
 #define VG_EXEC_STR_CGROUP 4
 
 /* VG_EVT_CLONE. The header describes the parent; the child is described here. */
 struct vg_fork {
 	__u64 child_start_ns;
 	__u32 child_pid;
-	__u32 child_vpid; /* child's pid in its own pid namespace */
+	__u32 child_vpid;  /* child's pid in its own pid namespace */
 	__u64 clone_flags; /* 0 when not known */
 };
 
@@ -197,8 +197,10 @@ struct vg_exit {
  * VG_EVT_CHDIR, SETNS, UNSHARE, PTRACE, MEMFD_CREATE, INIT_MODULE,
  * FINIT_MODULE, BPF, USERFAULTFD, PRCTL: the syscall's arguments as
  * integers, and up to two strings.
- *   chdir        str0 = new cwd (walked from the kernel's dentries after success)
- *   setns        arg0 = fd, arg1 = nstype; str0 = the fd's path (/proc/X/ns/...)
+ *   chdir        str0 = new cwd (walked from the kernel's dentries after success;
+ *                the path as passed when the call failed); fchdir: arg0 = fd
+ *   setns        arg0 = fd, arg1 = nstype, arg2 = the fd's inode number (for a
+ *                namespace fd the namespace's inum, as vg_hdr.mnt_ns); str0 = the fd's path
  *   unshare      arg0 = flags
  *   ptrace       arg0 = request, arg1 = target pid, arg2 = addr, arg3 = data
  *   memfd_create arg0 = flags; str0 = name
@@ -216,7 +218,8 @@ struct vg_proc_op {
 
 /*
  * VG_EVT_SETUID ... SETRESGID, CAPSET: the requested ids (arg order as the
- * syscall takes them; -1 = unchanged). The header carries the credentials
+ * syscall takes them; -1 = unchanged). capset: id[0] = the target pid and
+ * id[1] = the version from its cap header. The header carries the credentials
  * after the call.
  */
 struct vg_cred {
@@ -238,12 +241,13 @@ struct vg_cred {
  * Numbers:
  *   fd        open family: the new fd (= retval on success); fd-based calls: the fd
  *   dirfd     *at calls: the dirfd (AT_FDCWD = -100)
- *   flags     open: open flags; unlinkat/renameat2/fchmodat/fchownat/linkat: flags;
- *             mount: mount flags; umount2: flags
+ *   flags     open: open flags (creat: O_CREAT|O_WRONLY|O_TRUNC);
+ *             unlinkat/renameat2/fchownat/linkat: flags; mount: mount flags;
+ *             umount2: flags
  *   mode      open/creat/mkdir/chmod: mode
  *   uid, gid  chown family
  *   length    truncate
- *   ino, dev  the inode opened (open family, on success)
+ *   ino, dev  the inode opened (open family, on success); dev encoded as vg_exec.exe_dev
  */
 struct vg_file {
 	__u64 length;
@@ -259,11 +263,11 @@ struct vg_file {
 	__u16 str_len[5];
 	__u16 _pad2[3];
 };
-#define VG_FILE_STR_PATH 0
-#define VG_FILE_STR_DIRPATH 1
-#define VG_FILE_STR_PATH2 2
+#define VG_FILE_STR_PATH     0
+#define VG_FILE_STR_DIRPATH  1
+#define VG_FILE_STR_PATH2    2
 #define VG_FILE_STR_DIRPATH2 3
-#define VG_FILE_STR_EXTRA 4
+#define VG_FILE_STR_EXTRA    4
 
 /*
  * A socket address, normalised. For AF_INET the address is in addr[0..3]
@@ -281,8 +285,11 @@ struct vg_sockaddr {
  * Network family. For connect/accept/bind/sendto: local and remote end of
  * the socket as the kernel has them after the call (sock->sk); for connect
  * and sendto, `remote` is the address the process passed when the socket had
- * none. Strings: unix path (local or remote, whichever is set).
- *   socket  domain, type, protocol; fd = retval
+ * none (no port: a connect that failed or is in progress, an unconnected
+ * sendto); for bind, `local` likewise (a bind that failed). Strings: unix
+ * path (local, else the peer's, else the one the process passed).
+ * sendto records only sends with an explicit destination on non-stream sockets.
+ *   socket  domain, type (with SOCK_NONBLOCK/CLOEXEC as passed), protocol; fd = retval
  *   listen  fd, backlog (in `backlog`)
  *   accept  fd = the listening fd; retval = the new fd
  */
@@ -309,7 +316,7 @@ struct vg_dup {
 	__s32 oldfd;
 	__s32 newfd;
 	__u32 flags;
-	__u16 kind; /* enum vg_fd_kind of oldfd */
+	__u16 kind;      /* enum vg_fd_kind of oldfd */
 	__u16 sock_type; /* SOCK_STREAM, SOCK_DGRAM, ... when a socket */
 	__u16 protocol;
 	__u16 str_len[1];
@@ -318,9 +325,9 @@ struct vg_dup {
 
 /* Counters, one slot per CPU (BPF_MAP_TYPE_PERCPU_ARRAY `vg_stats`, key 0). */
 struct vg_stats {
-	__u64 events;  /* records submitted */
-	__u64 dropped; /* ring buffer reservations/outputs that failed */
-	__u64 truncated; /* records with at least one cut string */
+	__u64 events;       /* records submitted */
+	__u64 dropped;      /* ring buffer reservations/outputs that failed */
+	__u64 truncated;    /* records with at least one cut string */
 	__u64 scratch_fail; /* records abandoned before output (should stay 0) */
 };
 
