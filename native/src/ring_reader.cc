@@ -1,0 +1,325 @@
+#include "ring_reader.h"
+
+#include "errors.h"
+
+#include <bpf/libbpf.h>
+
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <vector>
+
+namespace vigil {
+
+namespace {
+
+constexpr int kRun = 0;
+constexpr int kDrain = 1;
+constexpr int kAbort = 2;
+// Upper bound on how long records sit unread when a program suppresses ring wakeups.
+constexpr int kIdlePollMs = 50;
+// The clock is read once per this many records while the ring keeps producing.
+constexpr uint32_t kClockEvery = 64;
+constexpr size_t kFrameHeader = 8;
+
+struct Batch {
+	uint8_t *data;
+	size_t len;
+	size_t cap;
+	uint64_t records;
+};
+
+uint64_t NowNs() {
+	timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+void FreeBatch(Batch *batch) {
+	free(batch->data);
+	delete batch;
+}
+
+} // namespace
+
+void CallJs(Napi::Env env, Napi::Function onBatch, RingReaderState *state, Batch *batch);
+
+using Tsfn = Napi::TypedThreadSafeFunction<RingReaderState, Batch, CallJs>;
+
+struct RingReaderState {
+	RingReaderOptions options;
+	ring_buffer *rb = nullptr;
+	int epollFd = -1;
+	int wakeFd = -1;
+	Tsfn tsfn;
+	std::thread thread;
+	std::atomic<int> request{kRun};
+	std::atomic<bool> finished{false};
+	std::atomic<uint64_t> records{0};
+	std::atomic<uint64_t> batches{0};
+	std::atomic<uint64_t> bytes{0};
+	std::atomic<uint64_t> stalls{0};
+	std::atomic<int> error{0};
+	// Reader thread only.
+	Batch *current = nullptr;
+	uint64_t deadlineNs = 0;
+	uint32_t sinceClock = 0;
+	// Main thread only.
+	bool finalized = false;
+	std::vector<Napi::Promise::Deferred> drains;
+
+	~RingReaderState() {
+		if (current != nullptr)
+			FreeBatch(current);
+		ring_buffer__free(rb);
+		if (epollFd >= 0)
+			close(epollFd);
+		if (wakeFd >= 0)
+			close(wakeFd);
+	}
+
+	void Wake() {
+		uint64_t one = 1;
+		ssize_t n = write(wakeFd, &one, sizeof(one));
+		(void)n; // a full eventfd counter is already a pending wakeup
+	}
+};
+
+void CallJs(Napi::Env env, Napi::Function onBatch, RingReaderState *, Batch *batch) {
+	if (env == nullptr || onBatch.IsEmpty()) {
+		FreeBatch(batch); // torn down: nobody will read it
+		return;
+	}
+	Napi::Buffer<uint8_t> buffer = Napi::Buffer<uint8_t>::New(
+	    env, batch->data, batch->len, [](Napi::Env, uint8_t *data) { free(data); });
+	delete batch;
+	try {
+		onBatch.Call({buffer});
+	} catch (const Napi::Error &e) {
+		// Leave it pending: Node reports it as an uncaught exception, as for any callback.
+		e.ThrowAsJavaScriptException();
+	}
+}
+
+namespace {
+
+// Hands the current batch to JavaScript; false when the reader must stop.
+bool Flush(RingReaderState *s) {
+	Batch *batch = s->current;
+	if (batch == nullptr)
+		return true;
+	s->current = nullptr;
+	if (batch->len < batch->cap / 2) {
+		if (void *smaller = realloc(batch->data, batch->len)) {
+			batch->data = static_cast<uint8_t *>(smaller);
+			batch->cap = batch->len;
+		}
+	}
+	size_t len = batch->len;
+	uint64_t records = batch->records;
+	napi_status status = s->tsfn.NonBlockingCall(batch);
+	if (status == napi_queue_full) {
+		s->stalls.fetch_add(1, std::memory_order_relaxed);
+		status = s->tsfn.BlockingCall(batch);
+	}
+	if (status != napi_ok) {
+		FreeBatch(batch);
+		return false;
+	}
+	s->batches.fetch_add(1, std::memory_order_relaxed);
+	s->bytes.fetch_add(len, std::memory_order_relaxed);
+	s->records.fetch_add(records, std::memory_order_relaxed);
+	return true;
+}
+
+int OnSample(void *ctx, void *data, size_t size) {
+	auto *s = static_cast<RingReaderState *>(ctx);
+	size_t framed = kFrameHeader + ((size + 7) & ~static_cast<size_t>(7));
+	if (s->current != nullptr && s->current->len + framed > s->current->cap && !Flush(s))
+		return -ECANCELED;
+	if (s->current == nullptr) {
+		size_t cap = framed > s->options.batchBytes ? framed : s->options.batchBytes;
+		auto *bytes = static_cast<uint8_t *>(malloc(cap));
+		if (bytes == nullptr)
+			return -ENOMEM;
+		s->current = new Batch{bytes, 0, cap, 0};
+		s->deadlineNs = NowNs() + static_cast<uint64_t>(s->options.maxWaitMs) * 1000000ull;
+		s->sinceClock = 0;
+	}
+	Batch *batch = s->current;
+	uint8_t *out = batch->data + batch->len;
+	uint32_t header[2] = {static_cast<uint32_t>(size), 0};
+	memcpy(out, header, sizeof(header));
+	memcpy(out + kFrameHeader, data, size);
+	memset(out + kFrameHeader + size, 0, framed - kFrameHeader - size);
+	batch->len += framed;
+	batch->records++;
+	bool full = batch->cap - batch->len < kFrameHeader + 8;
+	bool late = ++s->sinceClock >= kClockEvery && (s->sinceClock = 0, NowNs() >= s->deadlineNs);
+	if ((full || late) && !Flush(s))
+		return -ECANCELED;
+	return 0;
+}
+
+int TimeoutMs(const RingReaderState *s) {
+	if (s->current == nullptr)
+		return kIdlePollMs;
+	uint64_t now = NowNs();
+	if (now >= s->deadlineNs)
+		return 0;
+	return static_cast<int>((s->deadlineNs - now + 999999) / 1000000);
+}
+
+void Run(RingReaderState *s) {
+	epoll_event events[2];
+	while (true) {
+		int request = s->request.load();
+		if (request == kAbort)
+			break;
+		int timeout = request == kDrain ? 0 : TimeoutMs(s);
+		int n = epoll_wait(s->epollFd, events, 2, timeout);
+		if (n < 0 && errno != EINTR) {
+			s->error = errno;
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			if (events[i].data.u32 == 1) {
+				uint64_t count;
+				ssize_t r = read(s->wakeFd, &count, sizeof(count));
+				(void)r;
+			}
+		}
+		request = s->request.load();
+		if (request == kAbort)
+			break;
+		int consumed = ring_buffer__consume(s->rb);
+		if (s->request.load() == kAbort)
+			break;
+		if (consumed < 0) {
+			s->error = -consumed;
+			break;
+		}
+		bool due = s->current != nullptr && (request == kDrain || NowNs() >= s->deadlineNs);
+		if (due && !Flush(s))
+			break;
+		if (request == kDrain)
+			break;
+	}
+	if (s->current != nullptr) {
+		FreeBatch(s->current);
+		s->current = nullptr;
+	}
+	s->finished = true;
+	s->tsfn.Release();
+}
+
+void Finalize(Napi::Env, std::shared_ptr<RingReaderState> *holder, RingReaderState *) {
+	std::shared_ptr<RingReaderState> s = std::move(*holder);
+	delete holder;
+	if (s->thread.joinable())
+		s->thread.join();
+	s->finalized = true;
+	for (Napi::Promise::Deferred &deferred : s->drains) {
+		try {
+			deferred.Resolve(deferred.Env().Undefined());
+		} catch (const Napi::Error &) {
+			// The environment is being torn down; nobody awaits the promise any more.
+		}
+	}
+	s->drains.clear();
+}
+
+} // namespace
+
+RingReader::RingReader(std::shared_ptr<RingReaderState> state) : state_(std::move(state)) {
+}
+
+RingReader::~RingReader() {
+	Stop();
+}
+
+std::unique_ptr<RingReader> RingReader::Start(Napi::Env env, int mapFd, Napi::Function onBatch,
+                                              const RingReaderOptions &options) {
+	auto s = std::make_shared<RingReaderState>();
+	s->options = options;
+	LogCapture capture;
+	s->rb = ring_buffer__new(mapFd, OnSample, s.get(), nullptr);
+	if (s->rb == nullptr)
+		ThrowBpfError(env, "ring_buffer__new", errno, &capture);
+	s->wakeFd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (s->wakeFd < 0)
+		ThrowBpfError(env, "eventfd", errno);
+	s->epollFd = epoll_create1(EPOLL_CLOEXEC);
+	if (s->epollFd < 0)
+		ThrowBpfError(env, "epoll_create1", errno);
+	epoll_event ring = {};
+	ring.events = EPOLLIN;
+	ring.data.u32 = 0;
+	epoll_event wake = {};
+	wake.events = EPOLLIN;
+	wake.data.u32 = 1;
+	if (epoll_ctl(s->epollFd, EPOLL_CTL_ADD, ring_buffer__epoll_fd(s->rb), &ring) < 0 ||
+	    epoll_ctl(s->epollFd, EPOLL_CTL_ADD, s->wakeFd, &wake) < 0)
+		ThrowBpfError(env, "epoll_ctl", errno);
+
+	s->tsfn = Tsfn::New(env, onBatch, "vigil:ring-buffer", options.maxQueuedBatches, 1, s.get(),
+	                    Finalize, new std::shared_ptr<RingReaderState>(s));
+	try {
+		s->thread = std::thread(Run, s.get());
+	} catch (const std::system_error &e) {
+		s->finished = true;
+		s->tsfn.Release();
+		ThrowBpfError(env, "std::thread", e.code().value());
+	}
+	return std::unique_ptr<RingReader>(new RingReader(s));
+}
+
+Napi::Promise RingReader::Drain(Napi::Env env) {
+	Napi::Promise::Deferred deferred = Napi::Promise::Deferred::New(env);
+	RingReaderState *s = state_.get();
+	if (s->finalized) {
+		deferred.Resolve(env.Undefined());
+		return deferred.Promise();
+	}
+	s->drains.push_back(deferred);
+	int expected = kRun;
+	s->request.compare_exchange_strong(expected, kDrain);
+	s->Wake();
+	return deferred.Promise();
+}
+
+void RingReader::Stop() {
+	RingReaderState *s = state_.get();
+	if (!s->thread.joinable())
+		return;
+	s->request = kAbort;
+	s->Wake();
+	if (!s->finalized)
+		s->tsfn.Abort(); // wakes a reader blocked on a full queue
+	s->thread.join();
+}
+
+bool RingReader::Finished() const {
+	return state_->finished.load();
+}
+
+Napi::Object RingReader::Stats(Napi::Env env) const {
+	const RingReaderState *s = state_.get();
+	Napi::Object stats = Napi::Object::New(env);
+	stats.Set("records", Napi::Number::New(env, static_cast<double>(s->records.load())));
+	stats.Set("batches", Napi::Number::New(env, static_cast<double>(s->batches.load())));
+	stats.Set("bytes", Napi::Number::New(env, static_cast<double>(s->bytes.load())));
+	stats.Set("stalls", Napi::Number::New(env, static_cast<double>(s->stalls.load())));
+	stats.Set("running", !s->finished.load());
+	int error = s->error.load();
+	stats.Set("error",
+	          error == 0 ? env.Null() : Napi::Value(Napi::String::New(env, ErrorCode(error))));
+	return stats;
+}
+
+} // namespace vigil

@@ -1,0 +1,121 @@
+/**
+ * Shared by the addon tests: fixture objects (built by `make test-bpf` into build/test/), tracefs
+ * (tracepoint attach reads event ids from it; the agent mounts it, these tests do the same), and
+ * what bpftool says is in the kernel.
+ */
+import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('test/native: repository root not found');
+    dir = parent;
+  }
+  return dir;
+}
+
+/** Path of build/test/<name>.bpf.o. */
+export function fixture(name: string): string {
+  const path = join(repoRoot(), 'build', 'test', `${name}.bpf.o`);
+  if (!existsSync(path)) throw new Error(`${path} is missing: run \`make test-bpf\``);
+  return path;
+}
+
+export function ensureTracefs(): void {
+  if (existsSync('/sys/kernel/tracing/events')) return;
+  execFileSync('mount', ['-t', 'tracefs', 'tracefs', '/sys/kernel/tracing']);
+}
+
+interface BpftoolProg {
+  id: number;
+  name?: string;
+}
+
+interface BpftoolLink {
+  id: number;
+  prog_id: number;
+}
+
+function bpftool<T>(args: string[]): T {
+  return JSON.parse(execFileSync('bpftool', ['--json', ...args], { encoding: 'utf8' })) as T;
+}
+
+/** Kernel ids of loaded programs with this name (the kernel keeps the first 15 characters). */
+export function kernelProgramIds(name: string): number[] {
+  const short = name.slice(0, 15);
+  return bpftool<BpftoolProg[]>(['prog', 'show'])
+    .filter((p) => p.name === short)
+    .map((p) => p.id);
+}
+
+/** Ids of the BPF links whose program is one of these. */
+export function linksOfPrograms(progIds: number[]): number[] {
+  return bpftool<BpftoolLink[]>(['link', 'show'])
+    .filter((l) => progIds.includes(l.prog_id))
+    .map((l) => l.id);
+}
+
+const LOOP_SCRIPT = `
+import os, sys
+call = os.getpid if sys.argv[1] == 'getpid' else os.getppid
+print('ready', flush=True)
+for line in sys.stdin:
+    for _ in range(int(line)):
+        call()
+    print('done', flush=True)
+`;
+
+/**
+ * A python3 process that makes exactly the syscalls asked for, between `ready` and `done`
+ * handshakes, so a BPF program filtering on its pid sees those calls and no others.
+ */
+export class SyscallLoop {
+  private readonly child: ChildProcessWithoutNullStreams;
+  private readonly lines: string[] = [];
+  private waiter: (() => void) | undefined;
+
+  private constructor(syscall: 'getpid' | 'getppid') {
+    this.child = spawn('python3', ['-c', LOOP_SCRIPT, syscall]);
+    createInterface({ input: this.child.stdout }).on('line', (line) => {
+      this.lines.push(line);
+      this.waiter?.();
+    });
+    this.child.on('exit', () => this.waiter?.());
+  }
+
+  static async start(syscall: 'getpid' | 'getppid'): Promise<SyscallLoop> {
+    const loop = new SyscallLoop(syscall);
+    await loop.expect('ready');
+    return loop;
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  async run(count: number): Promise<void> {
+    this.child.stdin.write(`${count}\n`);
+    await this.expect('done');
+  }
+
+  async stop(): Promise<void> {
+    const exited = once(this.child, 'exit');
+    this.child.stdin.end();
+    await exited;
+  }
+
+  private async expect(line: string): Promise<void> {
+    while (this.lines.length === 0) {
+      if (this.child.exitCode !== null) throw new Error(`syscall loop exited with ${this.child.exitCode}`);
+      await new Promise<void>((resolve) => (this.waiter = resolve));
+    }
+    const got = this.lines.shift();
+    if (got !== line) throw new Error(`syscall loop said ${got}, expected ${line}`);
+  }
+}
