@@ -279,3 +279,24 @@ test('event-type index', () => {
   assert.deepEqual(types('spawned and proc.name = x', { spawned: 'evt.type = execve' }), ['execve']);
   assert.equal(types('evt.type = execve or not evt.type = execve'), null);
 });
+
+test('fd.sip.name: the server address is one the named domain resolves to (/etc/hosts, resolver)', () => {
+  const to = (ip: string): EventOverrides => ({
+    type: 'connect',
+    fd: {
+      type: 'ipv4',
+      name: `10.0.0.5:40000->${ip}:443`,
+      lip: '10.0.0.5',
+      lport: 40000,
+      rip: ip,
+      rport: 443,
+    },
+  });
+  // localhost is 127.0.0.1 in every /etc/hosts.
+  assert.equal(on('fd.sip.name = localhost', to('127.0.0.1')), true);
+  assert.equal(on('fd.sip.name in (nowhere.invalid, localhost)', to('127.0.0.1')), true);
+  assert.equal(on('fd.sip.name = localhost', to('10.9.9.9')), false);
+  assert.equal(on('fd.sip.name = nowhere.invalid', to('127.0.0.1')), false);
+  assert.equal(on('fd.cip.name = localhost', to('127.0.0.1')), false);
+  assert.equal(on('fd.sip.name exists', {}), false);
+});

@@ -284,6 +284,7 @@ class Compiler {
   }
 
   private constant(value: ValueExpr, left: Operand): Constant {
+    left.def.watch?.(value.value);
     const c = parseConstant(value.value, left.type, left.text);
     if (typeof c === 'object' && 'error' in c) throw fail(c.error, value);
     return c;

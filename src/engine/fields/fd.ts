@@ -6,7 +6,8 @@
  * fd.types[N] has a value when N is that fd, and fd.types alone has none.
  */
 import type { FdInfo, FdType, VigilEvent } from '../../event/types.js';
-import { indexed, plain, unavailable } from './define.js';
+import { indexed, plain } from './define.js';
+import { domainsOf, watchDomain } from './domains.js';
 import type { FieldDef, FieldType, Getter } from './types.js';
 
 const TYPE_CHARS: Record<FdType, string> = {
@@ -73,6 +74,28 @@ function eitherEnd(
     return l === undefined ? (r === undefined ? [] : [r]) : r === undefined ? [l] : [l, r];
   };
   return { ...plain(name, type, description, ofSocket(client)), anyOf };
+}
+
+/**
+ * fd.sip.name and co.: compared against the domain names written in rules
+ * (resolved by domains.ts), rendered as the first such name, else <NA>.
+ */
+function domainField(name: string, end: string, ip: (fd: FdInfo) => string | undefined): FieldDef {
+  const names = (ev: VigilEvent): readonly string[] => {
+    const fd = ev.fd;
+    const addr = fd === undefined || !IP_TYPES.has(fd.type) ? undefined : ip(fd);
+    return addr === undefined ? [] : domainsOf(addr);
+  };
+  return {
+    ...plain(
+      name,
+      'string',
+      `Domain name of the ${end} IP: true when the address is one the compared name resolves to`,
+      (ev) => names(ev)[0],
+    ),
+    anyOf: names,
+    watch: watchDomain,
+  };
 }
 
 export const FD_FIELDS: FieldDef[] = [
@@ -215,10 +238,10 @@ export const FD_FIELDS: FieldDef[] = [
     'true when the fd name changed during the event (vigil: never)',
     ofFd(() => false),
   ),
-  unavailable('fd.cip.name', 'string', 'Domain name of the client IP'),
-  unavailable('fd.sip.name', 'string', 'Domain name of the server IP'),
-  unavailable('fd.lip.name', 'string', 'Domain name of the local IP'),
-  unavailable('fd.rip.name', 'string', 'Domain name of the remote IP'),
+  domainField('fd.cip.name', 'client', clientIp),
+  domainField('fd.sip.name', 'server', serverIp),
+  domainField('fd.lip.name', 'local', (fd) => fd.lip),
+  domainField('fd.rip.name', 'remote', (fd) => fd.rip),
   indexed(
     'fd.types',
     'list',

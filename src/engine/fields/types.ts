@@ -52,4 +52,6 @@ export interface FieldDef {
    * argument in a condition, a comparison holds if it holds for any ancestor.
    */
   anyOf?: (ev: VigilEvent) => readonly (string | number)[];
+  /** Told each literal a condition compares the field with, at compile time (fd.sip.name resolves it). */
+  watch?: (value: string) => void;
 }
