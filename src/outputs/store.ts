@@ -221,7 +221,7 @@ export class AlertStore {
     return out;
   }
 
-  query(q: AlertQuery): StoredAlert[] {
+  private filter(q: AlertQuery): { cond: string; args: (string | number)[] } {
     const where: string[] = [];
     const args: (string | number)[] = [];
     const add = (sql: string, v: string | number | undefined): void => {
@@ -234,13 +234,25 @@ export class AlertStore {
     add('rule = ?', q.rule);
     add('priority <= ?', q.maxRank);
     add('container_id = ?', q.containerId);
-    const cond = where.length ? `WHERE ${where.join(' AND ')}` : '';
-    const limit = q.limit ?? -1;
+    return { cond: where.length ? `WHERE ${where.join(' AND ')}` : '', args };
+  }
+
+  /** Matching alerts, the most recent `limit` of them (all without one), oldest first. */
+  query(q: AlertQuery): StoredAlert[] {
+    const { cond, args } = this.filter(q);
     const rows = this.stmt(`SELECT id, json FROM alerts ${cond} ORDER BY id DESC LIMIT ?`).all(
       ...args,
-      limit,
+      q.limit ?? -1,
     ) as StoredAlert[];
     return rows.reverse();
+  }
+
+  /** Matching alerts oldest first, one row at a time (bounded memory for any store size). */
+  iterate(q: AlertQuery): IterableIterator<StoredAlert> {
+    const { cond, args } = this.filter(q);
+    return this.stmt(`SELECT id, json FROM alerts ${cond} ORDER BY id`).iterate(
+      ...args,
+    ) as IterableIterator<StoredAlert>;
   }
 
   /** Bytes the database's live pages take (free pages excluded). */
