@@ -27,7 +27,7 @@ let timer: NodeJS.Timeout | undefined;
 
 function hostsFile(): Map<string, Set<string>> {
   const byName = new Map<string, Set<string>>();
-  let text = '';
+  let text: string;
   try {
     text = readFileSync('/etc/hosts', 'utf8');
   } catch {
