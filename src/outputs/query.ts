@@ -44,7 +44,7 @@ export function buildFilter(o: AlertFilterOptions): AlertFilter {
   try {
     expr = jsonata(o.where);
   } catch (err) {
-    throw new Error(`--where: not valid JSONata: ${(err as Error).message}`);
+    throw new Error(`--where: not valid JSONata: ${(err as Error).message}`, { cause: err });
   }
   return { query, where: async (a) => !!(await expr.evaluate(a)) };
 }
