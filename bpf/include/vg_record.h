@@ -116,6 +116,26 @@ static __always_inline void vg_str_bytes(struct vg_rec *r, int i, const void *sr
 	vg_str_done(r, i, n, cut);
 }
 
+/*
+ * Waking the reader costs more than building the record (an irq_work and,
+ * in a VM, an IPI: 5 us against 0.8 us for an openat record, measured here).
+ * So a record wakes the reader only when it takes the unread data across a
+ * multiple of VG_WAKEUP_BYTES (a power of 2); in between, the reader finds
+ * the records at its next poll timeout (the addon polls every 50 ms when
+ * idle). A multiple rather than one threshold: two CPUs racing past it would
+ * otherwise both skip the wakeup, and while the reader is behind, a wakeup
+ * per VG_WAKEUP_BYTES keeps it going without one per record.
+ */
+#define VG_WAKEUP_SHIFT 16 /* 64 KiB */
+
+static __always_inline __u64 vg_wakeup_flag(__u64 size) {
+	__u64 unread = bpf_ringbuf_query(&vg_events, BPF_RB_AVAIL_DATA);
+
+	return (unread >> VG_WAKEUP_SHIFT) != ((unread + size) >> VG_WAKEUP_SHIFT)
+	           ? BPF_RB_FORCE_WAKEUP
+	           : BPF_RB_NO_WAKEUP;
+}
+
 /* Output the record with its exact length; count it, or count the drop. */
 static __always_inline int vg_rec_send(struct vg_rec *r) {
 	struct vg_hdr *h = vg_rec_hdr(r);
@@ -129,7 +149,7 @@ static __always_inline int vg_rec_send(struct vg_rec *r) {
 	if (size > VG_SCRATCH_SIZE)
 		goto fail;
 	h->size = size;
-	if (bpf_ringbuf_output(&vg_events, r->buf, size, 0)) {
+	if (bpf_ringbuf_output(&vg_events, r->buf, size, vg_wakeup_flag(size))) {
 		if (s)
 			s->dropped++;
 		return 0;
