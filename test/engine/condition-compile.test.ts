@@ -116,6 +116,9 @@ test('pmatch matches path prefixes component-wise', () => {
   assert.equal(on('fd.name pmatch (/var/run)', at('/var/running')), false);
   assert.equal(on('fd.name pmatch (/)', at('/anything')), true);
   assert.equal(on('fd.name pmatch ()', at('/etc')), false);
+  // Components, not characters: empty components do not count (Falco's split_path).
+  assert.equal(on('fd.name pmatch (/var/run)', at('/var//run/x')), true);
+  assert.equal(on('fd.name pmatch (/var/run)', at('var/run/x')), true);
 });
 
 test('exists', () => {
@@ -139,6 +142,13 @@ test('numbers given as strings compare as numbers for numeric fields', () => {
   assert.equal(on('proc.duration <= 5000000000'), true);
   // String fields compare as strings: "010" is not "10".
   assert.equal(on('proc.cmdline = 10', { proc: { cmdline: '010' } }), false);
+});
+
+test('strings order as strcmp does; the value after < is a number token compared as text', () => {
+  assert.equal(on('proc.name < 5'), false);
+  assert.equal(on('proc.name > 5'), true); // 'cat' > '5'
+  assert.equal(on('user.name >= 0'), true);
+  assert.equal(on('proc.cmdline < 9', { proc: { cmdline: '10' } }), true); // '10' < '9' as text
 });
 
 test('string operators: contains, icontains, endswith, bcontains, bstartswith, regex', () => {

@@ -137,13 +137,17 @@ const COMPILE: Case[] = [
   },
   {
     text: 'proc.pid contains 1',
-    message: "'contains' not supported for numeric field 'proc.pid'",
+    message: "'contains' operator not supported for numeric field 'proc.pid'",
     at: 'contains',
   },
-  { text: 'proc.name < 5', message: "'<' not supported for string field 'proc.name'", at: '<' },
+  {
+    text: 'proc.pid glob 1*',
+    message: "'glob' operator not supported for numeric field 'proc.pid'",
+    at: 'glob',
+  },
   {
     text: 'evt.failed startswith t',
-    message: "'startswith' not supported for bool field 'evt.failed'",
+    message: "'startswith' operator not supported for bool field 'evt.failed'",
     at: 'startswith',
   },
   {

@@ -51,20 +51,42 @@ function escapeRegExp(c: string): string {
   return /[.*+?^${}()|[\]\\/]/.test(c) ? `\\${c}` : c;
 }
 
-/** A set of path prefixes; `matches(p)` is true when p equals a prefix or lies under one. */
+/** Non-empty components of a path: `/var//run/` -> var, run (Falco's split_path). */
+function components(path: string): string[] {
+  return path.split('/').filter((c) => c !== '');
+}
+
+interface PrefixNode {
+  end: boolean;
+  next: Map<string, PrefixNode>;
+}
+
+/**
+ * A set of path prefixes; `matches(p)` is true when the components of a prefix
+ * begin the components of p: /var/run matches /var/run and /var/run/x, not
+ * /var/running. Empty components do not count, as in Falco's path_prefix_search.
+ */
 export function pathPrefixMatcher(prefixes: readonly string[]): (path: string) => boolean {
-  const set = new Set<string>();
-  let root = false;
+  const root: PrefixNode = { end: false, next: new Map() };
   for (const p of prefixes) {
-    const trimmed = p.replace(/\/+$/, '');
-    if (trimmed === '' && p.startsWith('/')) root = true;
-    else set.add(trimmed);
+    let node = root;
+    for (const c of components(p)) {
+      let child = node.next.get(c);
+      if (child === undefined) {
+        child = { end: false, next: new Map() };
+        node.next.set(c, child);
+      }
+      node = child;
+    }
+    node.end = true;
   }
   return (path) => {
-    if (root && path.startsWith('/')) return true;
-    if (set.has(path)) return true;
-    for (let i = path.indexOf('/', 1); i > 0; i = path.indexOf('/', i + 1)) {
-      if (set.has(path.slice(0, i))) return true;
+    let node: PrefixNode | undefined = root;
+    if (node.end) return true;
+    for (const c of components(path)) {
+      node = node.next.get(c);
+      if (node === undefined) return false;
+      if (node.end) return true;
     }
     return false;
   };

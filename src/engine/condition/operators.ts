@@ -20,7 +20,6 @@ export type Constant = string | number | boolean | { net: ReturnType<typeof pars
 
 const NUMERIC: ReadonlySet<FieldType> = new Set<FieldType>(['int64', 'uint64', 'port', 'reltime', 'abstime']);
 const EQUALITY: readonly Operator[] = ['=', '==', '!=', 'in', 'intersects', 'exists'];
-const ORDERING: readonly Operator[] = ['<', '<=', '>', '>='];
 const STRING_ONLY: readonly Operator[] = [
   'contains',
   'icontains',
@@ -34,7 +33,7 @@ const STRING_ONLY: readonly Operator[] = [
   'pmatch',
 ];
 
-/** null when `op` applies to `type`; otherwise why not (Falco's wording where it has one). */
+/** null when `op` applies to `type`; otherwise why not (Falco's flt_is_comparable, naming the field). */
 export function operatorRefusal(op: Operator, type: FieldType, field: string): string | null {
   if (type === 'list') {
     return op === 'in' || op === 'intersects' || op === 'exists'
@@ -42,11 +41,14 @@ export function operatorRefusal(op: Operator, type: FieldType, field: string): s
       : `list field '${field}' only supports operators 'exists', 'in' and 'intersects'`;
   }
   if (EQUALITY.includes(op)) return null;
-  if (type === 'string')
-    return ORDERING.includes(op) ? `'${op}' not supported for string field '${field}'` : null;
-  if (NUMERIC.has(type))
-    return STRING_ONLY.includes(op) ? `'${op}' not supported for numeric field '${field}'` : null;
-  return `'${op}' not supported for ${type} field '${field}'`;
+  // Strings order by strcmp, as in Falco. bcontains/bstartswith: Falco keeps them for byte
+  // buffers; vigil has none, so they apply to the UTF-8 bytes of strings.
+  if (type === 'string') return null;
+  if (NUMERIC.has(type)) {
+    return STRING_ONLY.includes(op) ? `'${op}' operator not supported for numeric field '${field}'` : null;
+  }
+  const kind = type === 'bool' ? 'bool' : 'ip address and network';
+  return `'${op}' operator not supported for ${kind} field '${field}'`;
 }
 
 const INT = /^[+-]?[0-9]+$/;
@@ -121,14 +123,15 @@ export function singlePredicate(op: BinaryOperator, c: Constant, raw: string): P
       return Object.assign((v: FieldValue) => v === c, { equals: c });
     case '!=':
       return (v) => v !== c;
+    // Numbers compare as numbers, strings as strcmp does (code unit order).
     case '<':
-      return (v) => (v as number) < (c as number);
+      return (v) => (v as number | string) < (c as number | string);
     case '<=':
-      return (v) => (v as number) <= (c as number);
+      return (v) => (v as number | string) <= (c as number | string);
     case '>':
-      return (v) => (v as number) > (c as number);
+      return (v) => (v as number | string) > (c as number | string);
     case '>=':
-      return (v) => (v as number) >= (c as number);
+      return (v) => (v as number | string) >= (c as number | string);
     case 'contains':
       return (v) => (v as string).includes(c as string);
     case 'icontains': {
