@@ -12,7 +12,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EventType, VigilEvent } from '../event/types.js';
+import { EVENT_TYPES, type EventType, type VigilEvent } from '../event/types.js';
 import { packageRoot } from '../config/paths.js';
 import { BpfError, BpfObject, type RingBufferStats } from './bpf-object.js';
 import { bootToEpochNs } from './clock.js';
@@ -94,6 +94,8 @@ export class Sensor {
   private readonly decoder: Decoder;
   private records = 0;
   private stopped = false;
+  /** Event types asked for that this kernel (or object) cannot report. */
+  unavailableTypes: EventType[] = [];
 
   private constructor(
     private readonly object: BpfObject,
@@ -124,7 +126,7 @@ export class Sensor {
     opts.onMounts?.(mounted);
 
     const types = opts.types;
-    const object = openObject(objectPath, types, opts.ringBytes);
+    const { object, missing } = openObject(objectPath, types, opts.ringBytes);
     let sensor: Sensor | undefined;
     try {
       try {
@@ -139,6 +141,7 @@ export class Sensor {
         for (const t of types) want[WIRE_VALUE_BY_TYPE.get(t)!] = 1;
       }
       sensor = new Sensor(object, want, opts.onEvents, opts);
+      sensor.unavailableTypes = missing;
       for (const p of object.programs()) {
         if (!p.autoload) continue;
         try {
@@ -205,23 +208,58 @@ export class Sensor {
   }
 }
 
-function openObject(path: string, types: ReadonlySet<EventType> | undefined, ringBytes?: number): BpfObject {
+/** Programs that stand in for a type's tracepoints where the kernel has none (CONFIG_MODULES=n). */
+const FALLBACK_OF: Partial<Record<EventType, string[]>> = {
+  init_module: ['raw_enter_module', 'raw_exit_module'],
+  finit_module: ['raw_enter_module', 'raw_exit_module'],
+};
+
+const TRACEFS = ['/sys/kernel/tracing', '/sys/kernel/debug/tracing'];
+
+/** Whether the kernel has the tracepoint a `tracepoint/...` section names (other kinds: assumed). */
+function attachable(section: string): boolean {
+  if (!section.startsWith('tracepoint/')) return true;
+  const tp = section.slice('tracepoint/'.length);
+  return TRACEFS.some((root) => existsSync(join(root, 'events', tp)));
+}
+
+/** The programs to load for these types, and the types this kernel cannot report. */
+export function choosePrograms(
+  programs: readonly { name: string; section: string }[],
+  types: Iterable<EventType>,
+  canAttach: (section: string) => boolean = attachable,
+): { load: Set<string>; missing: EventType[] } {
+  const section = new Map(programs.map((p) => [p.name, p.section]));
+  const usable = (names: string[]): boolean =>
+    names.every((n) => section.has(n) && canAttach(section.get(n)!));
+  const load = new Set<string>();
+  const missing: EventType[] = [];
+  for (const t of new Set([...ALWAYS, ...types])) {
+    const main = PROGRAMS_OF[t] ?? [`enter_${t}`, `exit_${t}`];
+    const fallback = FALLBACK_OF[t];
+    const chosen = usable(main) ? main : fallback && usable(fallback) ? fallback : null;
+    if (chosen === null) missing.push(t);
+    else for (const n of chosen) load.add(n);
+  }
+  return { load, missing };
+}
+
+function openObject(
+  path: string,
+  types: ReadonlySet<EventType> | undefined,
+  ringBytes?: number,
+): { object: BpfObject; missing: EventType[] } {
   try {
     const probe = BpfObject.open(path);
-    const names = probe.programs().map((p) => p.name);
+    const programs = probe.programs();
     probe.close();
-    const autoload: Record<string, boolean> = {};
-    if (types !== undefined) {
-      const on = new Set<string>();
-      for (const t of new Set([...ALWAYS, ...types])) {
-        for (const n of PROGRAMS_OF[t] ?? [`enter_${t}`, `exit_${t}`]) on.add(n);
-      }
-      for (const n of names) autoload[n] = on.has(n);
-    }
-    return BpfObject.open(path, {
+    const { load, missing } = choosePrograms(programs, types ?? EVENT_TYPES);
+    const autoload = Object.fromEntries(programs.map((p) => [p.name, load.has(p.name)]));
+    const object = BpfObject.open(path, {
       autoload,
       mapMaxEntries: ringBytes !== undefined ? { vg_events: ringBytes } : undefined,
     });
+    return { object, missing };
   } catch (err) {
     throw unavailable(`opening ${path} failed`, err);
   }

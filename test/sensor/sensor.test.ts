@@ -1,0 +1,49 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { choosePrograms } from '../../src/sensor/sensor.js';
+
+const PROGRAMS = [
+  { name: 'sched_exec', section: 'tp_btf/sched_process_exec' },
+  { name: 'sched_fork', section: 'tp_btf/sched_process_fork' },
+  { name: 'sched_exit', section: 'tp_btf/sched_process_exit' },
+  { name: 'enter_openat', section: 'tracepoint/syscalls/sys_enter_openat' },
+  { name: 'exit_openat', section: 'tracepoint/syscalls/sys_exit_openat' },
+  { name: 'enter_chdir', section: 'tracepoint/syscalls/sys_enter_chdir' },
+  { name: 'exit_chdir', section: 'tracepoint/syscalls/sys_exit_chdir' },
+  { name: 'enter_fchdir', section: 'tracepoint/syscalls/sys_enter_fchdir' },
+  { name: 'exit_fchdir', section: 'tracepoint/syscalls/sys_exit_fchdir' },
+  { name: 'enter_finit_module', section: 'tracepoint/syscalls/sys_enter_finit_module' },
+  { name: 'exit_finit_module', section: 'tracepoint/syscalls/sys_exit_finit_module' },
+  { name: 'raw_enter_module', section: 'raw_tracepoint/sys_enter' },
+  { name: 'raw_exit_module', section: 'raw_tracepoint/sys_exit' },
+];
+
+test('only the programs of the wanted types load, plus exec/fork/exit', () => {
+  const { load, missing } = choosePrograms(PROGRAMS, ['openat', 'chdir'], () => true);
+  assert.deepEqual([...load].sort(), [
+    'enter_chdir',
+    'enter_fchdir',
+    'enter_openat',
+    'exit_chdir',
+    'exit_fchdir',
+    'exit_openat',
+    'sched_exec',
+    'sched_exit',
+    'sched_fork',
+  ]);
+  assert.deepEqual(missing, []);
+});
+
+test('module events fall back to the raw tracepoints when the kernel has no module tracepoints', () => {
+  const noModuleTps = (s: string) => !s.includes('module');
+  const { load } = choosePrograms(PROGRAMS, ['finit_module'], noModuleTps);
+  assert.ok(load.has('raw_enter_module') && load.has('raw_exit_module'));
+  assert.ok(!load.has('enter_finit_module'));
+  const withTps = choosePrograms(PROGRAMS, ['finit_module'], () => true).load;
+  assert.ok(withTps.has('enter_finit_module') && !withTps.has('raw_enter_module'));
+});
+
+test('types the object or kernel cannot report are listed, not fatal', () => {
+  const { missing } = choosePrograms(PROGRAMS, ['connect'], () => true);
+  assert.deepEqual(missing, ['connect']);
+});
