@@ -16,15 +16,17 @@ import { requireLive } from '../support/live.js';
 type Matcher = { pred: (e: VigilEvent) => boolean; hits: VigilEvent[]; keep: boolean; count: number };
 
 export class LiveSensor {
-  private readonly matchers = new Set<Matcher>();
-  private constructor(readonly sensor: Sensor) {}
+  private constructor(
+    readonly sensor: Sensor,
+    private readonly matchers: Set<Matcher>,
+  ) {}
 
   static async start(types?: Set<EventType>): Promise<LiveSensor> {
-    let live: LiveSensor | undefined;
+    const matchers = new Set<Matcher>();
     const sensor = await Sensor.start({
       types,
       onEvents: (events) => {
-        for (const m of live!.matchers) {
+        for (const m of matchers) {
           for (const e of events) {
             if (m.pred(e)) {
               m.count++;
@@ -34,8 +36,7 @@ export class LiveSensor {
         }
       },
     });
-    live = new LiveSensor(sensor);
-    return live;
+    return new LiveSensor(sensor, matchers);
   }
 
   /** Starts keeping (or with keep=false, only counting) the events that match. */
@@ -119,13 +120,13 @@ export async function runTraced(
   args: string[],
   opts: { cwd?: string; input?: string } = {},
 ): Promise<{ result: RunResult; events: VigilEvent[] }> {
-  let pid: number | undefined;
-  const m = live.watchTree(() => pid);
+  // Events are delivered asynchronously: watching right after spawn misses none.
   const child = spawn(cmd, args, {
     cwd: opts.cwd,
     stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
-  pid = child.pid;
+  const pid = child.pid;
+  const m = live.watchTree(() => pid);
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
