@@ -1,0 +1,231 @@
+/**
+ * `vigil run`: the agent. Wires the parts of DESIGN.md's data flow together:
+ * sensor batches -> rule engine -> alerts -> outputs (store, outbox, sinks),
+ * with metrics, health, SIGHUP reload and SIGTERM shutdown. No detection logic
+ * lives here: each part is its own module.
+ */
+import pino, { type Logger } from 'pino';
+import { loadConfig, resolveHostname, bundledRulesDir, type VigilConfig } from '../config/index.js';
+import { assertTrusted } from '../config/index.js';
+import type { Alert } from '../event/alert.js';
+import type { EventType, VigilEvent } from '../event/types.js';
+import { buildAlert } from '../engine/alert.js';
+import { Engine } from '../engine/engine.js';
+import { loadRuleset, ruleFiles } from '../engine/load.js';
+import { RuleReloader } from '../engine/reload.js';
+import type { CompiledRule } from '../engine/rules/compile.js';
+import { AgentMetrics, startOpsServer, type OpsServer } from '../ops/index.js';
+import type { OutputsConfig, SinkConfig } from '../outputs/config.js';
+import { openOutputs, type Outputs } from '../outputs/pipeline.js';
+import { Sensor, SensorUnavailable } from '../sensor/sensor.js';
+
+export interface RunOptions {
+  config?: string;
+  rules?: string[];
+  db?: string;
+  enforce?: boolean;
+  json?: boolean;
+}
+
+/** The rule paths in force: --rules, else the config's, else the bundled rules/. */
+function rulePaths(opts: RunOptions, config: VigilConfig): string[] {
+  if (opts.rules && opts.rules.length > 0) return opts.rules;
+  if (config.rules.paths.length > 0) return config.rules.paths;
+  return [bundledRulesDir()];
+}
+
+/** The outputs section, with the command line's --db and --json applied on top. */
+function outputsConfig(opts: RunOptions, config: VigilConfig): OutputsConfig {
+  const out = structuredClone(config.outputs) as OutputsConfig;
+  if (opts.db) out.store = { ...out.store, path: opts.db };
+  if (opts.json) {
+    const sinks: SinkConfig[] = out.sinks ?? [{ type: 'stdout' }];
+    out.sinks = sinks.map((s) => (s.type === 'stdout' ? { ...s, format: 'json' } : s));
+    if (!out.sinks.some((s) => s.type === 'stdout')) out.sinks.push({ type: 'stdout', format: 'json' });
+  }
+  return out;
+}
+
+/** A rule file is code that runs as root: refuse files others can write. */
+function checkRuleFiles(paths: readonly string[]): void {
+  for (const f of ruleFiles(paths)) assertTrusted(f, 'rule file');
+}
+
+/** Which action an alert reports for a rule, given the mode (enforcement itself is src/enforce). */
+function monitorAction(rule: CompiledRule): Alert['action'] {
+  if (rule.action === 'kill') return 'would-kill';
+  if (rule.action === 'deny') return 'would-deny';
+  return 'alert';
+}
+
+export async function run(opts: RunOptions): Promise<number> {
+  let config: VigilConfig;
+  try {
+    config = loadConfig(opts.config).config;
+  } catch (err) {
+    process.stderr.write(`vigil: ${(err as Error).message}\n`);
+    return 1;
+  }
+  const logger: Logger = pino(
+    { level: config.logging.level, base: { pid: process.pid } },
+    pino.destination(2),
+  );
+  if (opts.enforce || config.enforcement.enabled) {
+    logger.error(
+      'enforcement (--enforce) is not available in this build yet: rule actions are reported as would-*',
+    );
+    return 1;
+  }
+
+  const paths = rulePaths(opts, config);
+  let engine: Engine;
+  try {
+    checkRuleFiles(paths);
+    engine = new Engine(loadRuleset(paths));
+  } catch (err) {
+    process.stderr.write(`vigil: ${(err as Error).message}\n`);
+    return 1;
+  }
+  const info = engine.ruleset.info;
+  logger.info(
+    { files: info.files.length, rules: engine.ruleset.enabledRules.length, skipped: info.skipped.length },
+    'rules loaded',
+  );
+
+  const hostname = resolveHostname(config);
+  const metrics = new AgentMetrics();
+  let outputs: Outputs;
+  try {
+    outputs = await openOutputs(outputsConfig(opts, config), logger);
+  } catch (err) {
+    process.stderr.write(`vigil: ${(err as Error).message}\n`);
+    return 1;
+  }
+
+  const ignoreExe = new Set(config.sensors.ignore.exe);
+  const ignoreComm = new Set(config.sensors.ignore.comm);
+  const onEvents = (events: VigilEvent[]): void => {
+    const t0 = process.hrtime.bigint();
+    for (const ev of events) {
+      metrics.eventReceived(ev.type);
+      if (ignoreExe.has(ev.proc.exe) || ignoreComm.has(ev.proc.comm)) continue;
+      metrics.eventEvaluated(ev.type);
+      const matches = engine.evaluate(ev);
+      for (let i = 0; i < matches.length; i++) {
+        const rule = matches[i];
+        const alert = buildAlert(rule, ev, hostname);
+        alert.action = monitorAction(rule);
+        metrics.ruleMatched(rule.name);
+        outputs.submit(alert);
+      }
+    }
+    metrics.evaluationTime(Number(process.hrtime.bigint() - t0) / 1e9 / events.length, events.length);
+  };
+
+  const sensorOptions = (types: ReadonlySet<EventType>) => ({
+    types,
+    onEvents,
+    ringBytes: config.sensors.ring_buffer_bytes,
+    maxProcesses: config.sensors.process_table_size,
+    ancestorDepth: config.sensors.ancestor_depth,
+    onMounts: (m: unknown) => logger.info({ mounts: m }, 'filesystems checked'),
+  });
+
+  let sensor: Sensor;
+  try {
+    sensor = await Sensor.start(sensorOptions(engine.eventTypes()));
+  } catch (err) {
+    await outputs.close();
+    if (err instanceof SensorUnavailable) {
+      process.stderr.write(`vigil: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+  if (sensor.unavailableTypes.length > 0) {
+    logger.warn(
+      { types: sensor.unavailableTypes },
+      'this kernel cannot report these event types; rules on them stay silent',
+    );
+  }
+
+  metrics.setSources({
+    kernelDrops: () => sensor.stats().dropped,
+    processTableSize: () => sensor.table.size,
+    rulesLoaded: () => engine.ruleset.enabledRules.length,
+    sinks: () =>
+      outputs.health().sinks.map((s) => ({
+        sink: s.name,
+        delivered: s.delivered,
+        failed: s.dropped,
+        pending: s.queued + s.outboxLag,
+        healthy: s.state === 'ok',
+      })),
+  });
+  let ops: OpsServer | undefined;
+  if (config.metrics.enabled) {
+    ops = await startOpsServer({
+      listen: config.metrics.listen,
+      token: config.metrics.token,
+      metrics,
+      health: () => {
+        const h = outputs.health();
+        const problems = h.sinks.filter((s) => s.state !== 'ok').map((s) => `sink ${s.name} ${s.state}`);
+        if (h.store.state === 'failing') problems.push(`store failing: ${h.store.lastError ?? ''}`);
+        return { ok: problems.length === 0, problems };
+      },
+    });
+    logger.info({ listen: `${ops.host}:${ops.port}` }, 'metrics and health endpoints listening');
+  }
+
+  // Reload: the new ruleset is built in full, then swapped; when it needs event types the running
+  // probes do not report, the sensor is restarted with the new set (a short gap, logged).
+  const reloader = new RuleReloader(engine, paths);
+  reloader.on('error', (err) =>
+    logger.error({ err: err.message }, 'rule reload failed; the previous rules keep running'),
+  );
+  let attached = engine.eventTypes();
+  reloader.on('reload', (rs) => {
+    logger.info({ rules: rs.enabledRules.length }, 'rules reloaded');
+    const need = engine.eventTypes();
+    if ([...need].every((t) => attached.has(t))) return;
+    void (async () => {
+      await sensor.stop();
+      sensor = await Sensor.start(sensorOptions(need));
+      attached = need;
+      logger.warn(
+        { types: [...need] },
+        'probes re-attached for the new rules (events in between were not seen)',
+      );
+    })().catch((err) => logger.error({ err: (err as Error).message }, 'probes could not be re-attached'));
+  });
+  if (config.rules.watch) reloader.watch();
+  const onHup = (): void => {
+    try {
+      checkRuleFiles(paths);
+      reloader.reload();
+    } catch (err) {
+      logger.error({ err: (err as Error).message }, 'rule reload refused; the previous rules keep running');
+    }
+  };
+  process.on('SIGHUP', onHup);
+
+  metrics.setReady(true);
+  logger.info({ types: [...attached].sort(), hostname }, 'ready');
+
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string): void => {
+      logger.info({ signal }, 'stopping');
+      resolve();
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  process.off('SIGHUP', onHup);
+  reloader.close();
+  const last = await sensor.stop();
+  await outputs.close();
+  await ops?.close();
+  logger.info({ dropped: last.dropped, records: last.records }, 'stopped');
+  return 0;
+}
