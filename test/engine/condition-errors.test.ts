@@ -70,6 +70,8 @@ const SYNTAX: Case[] = [
   { text: 'proc.name and a', message: "expected an operator after 'proc.name', found 'and'", at: 'and' },
   { text: 'proc.name = "bash', message: 'unterminated string', at: '"bash' },
   { text: "fd.name in ('/etc, /root)", message: 'unterminated string', at: "'/etc, /root)" },
+  { text: "fd.name regex '\\d+'", message: 'unsupported string escape sequence: \\d', at: '\\d' },
+  { text: "proc.name = 'a\\\"b'", message: 'unsupported string escape sequence: \\"', at: '\\"' },
   { text: 'proc.name =', message: "expected a value after '='", at: '=' },
   { text: 'proc.name = )', message: "expected a value after '=', found ')'", at: ')' },
   { text: 'proc.name in (a, b', message: 'unbalanced parenthesis', at: '(' },

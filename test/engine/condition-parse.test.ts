@@ -91,7 +91,7 @@ test('quoting and escapes', () => {
   assert.equal(show(parse('proc.cmdline = "sh -c x"')), 'proc.cmdline = "sh -c x"');
   const e = parse('proc.cmdline = "a \\"q\\" \\\\ \\n b"') as CheckExpr;
   assert.equal(e.right?.kind === 'value' && e.right.value, 'a "q" \\ \n b');
-  const r = parse("fd.name regex '\\d+'") as CheckExpr;
+  const r = parse("fd.name regex '\\\\d+'") as CheckExpr;
   assert.equal(r.right?.kind === 'value' && r.right.value, '\\d+');
   const single = parse(`proc.name = 'say "hi"'`) as CheckExpr;
   assert.equal(single.right?.kind === 'value' && single.right.value, 'say "hi"');

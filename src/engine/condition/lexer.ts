@@ -104,31 +104,31 @@ export class Scanner {
   }
 
   /**
-   * A quoted string ('...' or "..."), unescaped. Escapes: \\ \" \' \n \t \r \b \f;
-   * any other backslash stays as written (regex and glob patterns keep theirs).
+   * A quoted string ('...' or "..."), unescaped as Falco's unescape_str does:
+   * \b \f \n \r \t \\ \/ and the string's own quote; `\ ` gives a backslash (Falco
+   * keeps that for old rules); any other escape is an error, so a regex digit class
+   * is written '\\d'.
    */
   quotedString(): Token | null {
     const quote = this.peekChar();
     if (quote !== '"' && quote !== "'") return null;
     const start = this.pos;
     let out = '';
-    let i = start + 1;
-    for (; i < this.text.length; i++) {
+    for (let i = start + 1; i < this.text.length; i++) {
       const c = this.text.charAt(i);
       if (c === quote) {
         this.pos = i + 1;
         return { text: out, start, end: this.pos };
       }
-      if (c === '\\' && i + 1 < this.text.length) {
-        const n = this.text.charAt(i + 1);
-        const esc = ESCAPES[n];
-        if (esc !== undefined) {
-          out += esc;
-          i++;
-          continue;
-        }
+      if (c !== '\\' || i + 1 >= this.text.length) {
+        out += c;
+        continue;
       }
-      out += c;
+      const n = this.text.charAt(++i);
+      const esc = ESCAPES[n];
+      if (esc !== undefined) out += esc;
+      else if (n === quote) out += n;
+      else throw this.error(`unsupported string escape sequence: \\${n}`, i - 1, i + 1);
     }
     throw this.error('unterminated string', start, this.text.length);
   }
@@ -139,12 +139,12 @@ export class Scanner {
 }
 
 const ESCAPES: Record<string, string> = {
-  '\\': '\\',
-  '"': '"',
-  "'": "'",
-  n: '\n',
-  t: '\t',
-  r: '\r',
   b: '\b',
   f: '\f',
+  n: '\n',
+  r: '\r',
+  t: '\t',
+  ' ': '\\',
+  '\\': '\\',
+  '/': '/',
 };
