@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the system packages vigil builds and runs with (Debian 12 / Ubuntu 22.04+), as root.
-# Idempotent: does nothing when everything is already there.
+# Idempotent: does nothing when everything is already there. `--check`: only report what is missing.
 set -euo pipefail
 PKGS=(clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool clang-format make g++ python3 pkg-config
       rsyslog rsyslog-gnutls openssl)
@@ -13,6 +13,14 @@ if command -v bpftool >/dev/null 2>&1 || [ -x /usr/sbin/bpftool ]; then
   missing=("${missing[@]/bpftool}")
 fi
 missing=($(printf '%s\n' "${missing[@]}" | grep -v '^$' || true))
+# --check: report what is missing and install nothing (scripts/quickstart.sh --check uses it).
+if [ "${1:-}" = "--check" ]; then
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "missing packages: ${missing[*]} (run scripts/install-deps.sh as root)" >&2
+    exit 1
+  fi
+  exit 0
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive

@@ -1,0 +1,131 @@
+/**
+ * The Dockerfile, checked statically (no container engine on these machines):
+ * parsed with dockerfile-ast; stages, base images, packages, and every COPY
+ * source exists (from the build context, or as `make` leaves it in the build
+ * stage, which is this repository after `make`).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { dirname, basename } from 'node:path';
+import { DockerfileParser, type Copy, type Instruction } from 'dockerfile-ast';
+import { repo, yamlDocs } from './support.js';
+
+const dockerfile = DockerfileParser.parse(readFileSync(repo('Dockerfile'), 'utf8'));
+const BUILD_ROOT = '/src';
+
+interface Stage {
+  name: string | null;
+  image: string | null;
+  instructions: Instruction[];
+}
+
+function stages(): Stage[] {
+  const froms = dockerfile.getFROMs();
+  const all = dockerfile.getInstructions();
+  return froms.map((from, i) => {
+    const start = all.indexOf(from);
+    const end = i + 1 < froms.length ? all.indexOf(froms[i + 1]) : all.length;
+    return {
+      name: from.getBuildStage(),
+      image: from.getImageName(),
+      instructions: all.slice(start + 1, end),
+    };
+  });
+}
+
+const argsOf = (ins: Instruction): string[] => ins.getArguments().map((a) => a.getValue());
+const text = (stage: Stage, keyword: string): string =>
+  stage.instructions
+    .filter((i) => i.getKeyword() === keyword)
+    .map((i) => i.getArgumentsContent() ?? '')
+    .join('\n');
+
+/** A source path with at most one `*` in its last component exists (at least one match). */
+function existsGlob(path: string): boolean {
+  const name = basename(path);
+  if (!name.includes('*')) return existsSync(path);
+  const [pre, post] = name.split('*');
+  const dir = dirname(path);
+  return existsSync(dir) && readdirSync(dir).some((f) => f.startsWith(pre) && f.endsWith(post));
+}
+
+test('two stages: build (Node + clang/libbpf toolchain) and a slim runtime', () => {
+  const [build, runtime] = stages();
+  assert.equal(stages().length, 2);
+  assert.equal(build.name, 'build');
+  assert.equal(build.image, 'node');
+  assert.equal(runtime.name, 'runtime');
+  assert.match(dockerfile.getFROMs()[1].getImageTag() ?? '', /-slim$/);
+  const nodeArg = dockerfile.getInitialARGs().find((a) => a.getProperty()?.getName() === 'NODE_VERSION');
+  const engines = JSON.parse(readFileSync(repo('package.json'), 'utf8')).engines.node as string;
+  assert.equal(
+    nodeArg?.getProperty()?.getValue(),
+    /(\d+)/.exec(engines)?.[1],
+    'NODE_VERSION is the engines major',
+  );
+
+  // The build stage installs the toolchain scripts/install-deps.sh installs (but the formatter).
+  const deps = /PKGS=\(([^)]*)\)/
+    .exec(readFileSync(repo('scripts', 'install-deps.sh'), 'utf8'))?.[1]
+    .split(/\s+/);
+  const buildApt = text(build, 'RUN');
+  for (const pkg of ['clang', 'llvm', 'libbpf-dev', 'libelf-dev', 'bpftool', 'make', 'g++', 'pkg-config']) {
+    assert.ok(deps?.includes(pkg), `${pkg} is in install-deps.sh`);
+    assert.match(buildApt, new RegExp(`\\s${pkg.replace('+', '\\+')}\\s`), `build stage installs ${pkg}`);
+  }
+  assert.match(buildApt, /make bpf native ts/);
+  assert.match(text(runtime, 'RUN'), /\slibbpf1\s/);
+  assert.doesNotMatch(text(runtime, 'RUN'), /clang|libbpf-dev/, 'no toolchain in the runtime image');
+});
+
+test('every COPY source exists: build context files, and what `make` produces for the runtime stage', () => {
+  const copies = dockerfile.getInstructions().filter((i) => i.getKeyword() === 'COPY') as Copy[];
+  assert.ok(copies.length >= 8);
+  const ignored = readFileSync(repo('.dockerignore'), 'utf8')
+    .split('\n')
+    .filter((l) => l && !l.startsWith('#'));
+  for (const copy of copies) {
+    const args = argsOf(copy).filter((a) => !a.startsWith('--'));
+    const sources = args.slice(0, -1);
+    const from = copy.getFromFlag()?.getValue();
+    for (const src of sources) {
+      if (from === 'build') {
+        assert.ok(src.startsWith(BUILD_ROOT + '/'), `${src} is under ${BUILD_ROOT}`);
+        const local = repo(src.slice(BUILD_ROOT.length + 1));
+        assert.ok(existsGlob(local), `COPY --from=build ${src}: ${local} exists after make`);
+      } else {
+        assert.equal(from, undefined, 'only the build stage is copied from');
+        assert.ok(existsSync(repo(src)), `COPY ${src} exists in the build context`);
+        assert.ok(!ignored.includes(src), `${src} is not excluded by .dockerignore`);
+      }
+    }
+  }
+  // Both BPF objects the runtime loads match the glob it copies.
+  for (const obj of ['sensors.bpf.o', 'doctor.bpf.o']) assert.ok(existsSync(repo('build', 'bpf', obj)), obj);
+});
+
+test('.dockerignore keeps host build outputs out of the context (they are rebuilt for the image)', () => {
+  const ignored = readFileSync(repo('.dockerignore'), 'utf8').split('\n');
+  for (const p of ['node_modules', 'dist', 'build', 'native/build', '.git'])
+    assert.ok(ignored.includes(p), p);
+});
+
+test('entrypoint runs bin/vigil.js; the default config path is the one the DaemonSet mounts', () => {
+  const [, runtime] = stages();
+  assert.equal(text(runtime, 'WORKDIR'), '/opt/vigil');
+  assert.equal(text(runtime, 'ENTRYPOINT'), '["node", "/opt/vigil/bin/vigil.js"]');
+  assert.ok(existsSync(repo('bin', 'vigil.js')));
+  assert.equal(text(runtime, 'USER'), 'root');
+  const cmd = JSON.parse(text(runtime, 'CMD')) as string[];
+  const configPath = cmd[cmd.indexOf('--config') + 1];
+  const ds = yamlDocs(repo('deploy', 'kubernetes', 'daemonset.yaml'))[0] as {
+    spec: { template: { spec: { containers: { args: string[] }[] } } };
+  };
+  const args = ds.spec.template.spec.containers[0].args;
+  assert.equal(args[args.indexOf('--config') + 1], configPath);
+  assert.match(
+    text(runtime, 'RUN'),
+    new RegExp(`mkdir -p ${dirname(configPath)} /etc/vigil/rules.d /var/lib/vigil`),
+  );
+});
