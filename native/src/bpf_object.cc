@@ -263,7 +263,14 @@ Napi::Value BpfObjectWrap::Programs(const Napi::CallbackInfo &info) {
 		entry.Set("section", bpf_program__section_name(prog));
 		entry.Set("type", type != nullptr ? type : "unknown");
 		entry.Set("autoload", bpf_program__autoload(prog));
-		entry.Set("loaded", bpf_program__fd(prog) >= 0);
+		int fd = bpf_program__fd(prog);
+		entry.Set("loaded", fd >= 0);
+		// The kernel's id, as bpftool shows it.
+		bpf_prog_info progInfo = {};
+		__u32 infoLen = sizeof(progInfo);
+		bool known = fd >= 0 && bpf_obj_get_info_by_fd(fd, &progInfo, &infoLen) == 0;
+		entry.Set("id",
+		          known ? Napi::Value(Napi::Number::New(env, progInfo.id)) : env.Null());
 		out.Set(out.Length(), entry);
 	}
 	return out;

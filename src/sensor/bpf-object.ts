@@ -78,6 +78,8 @@ export interface ProgramInfo {
   type: string;
   autoload: boolean;
   loaded: boolean;
+  /** The kernel's program id (as `bpftool prog show` lists it) once loaded, else null. */
+  id: number | null;
 }
 
 export interface MapInfo {

@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
-function repoRoot(): string {
+export function repoRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(dir, 'package.json'))) {
     const parent = dirname(dir);
@@ -61,18 +61,23 @@ export function linksOfPrograms(progIds: number[]): number[] {
     .map((l) => l.id);
 }
 
+// perl starts in milliseconds where python3 can take seconds; both builtins are one syscall each.
 const LOOP_SCRIPT = `
-import os, sys
-call = os.getpid if sys.argv[1] == 'getpid' else os.getppid
-print('ready', flush=True)
-for line in sys.stdin:
-    for _ in range(int(line)):
-        call()
-    print('done', flush=True)
+$| = 1;
+my $burst = $ARGV[0] eq 'getpriority';
+print "ready\\n";
+while (my $line = <STDIN>) {
+  chomp $line;
+  my ($count, $marker) = split ' ', $line;
+  my $r;
+  if ($burst) { $r = getpriority(0, 0) for 1 .. $count } else { $r = getppid() for 1 .. $count }
+  if (defined $marker) { open(my $fh, '>', $marker) or die "$marker: $!"; close $fh }
+  print "done\\n";
+}
 `;
 
 /**
- * A python3 process that makes exactly the syscalls asked for, between `ready` and `done`
+ * A perl process that makes exactly the syscalls asked for, between `ready` and `done`
  * handshakes, so a BPF program filtering on its pid sees those calls and no others.
  */
 export class SyscallLoop {
@@ -80,8 +85,8 @@ export class SyscallLoop {
   private readonly lines: string[] = [];
   private waiter: (() => void) | undefined;
 
-  private constructor(syscall: 'getpid' | 'getppid') {
-    this.child = spawn('python3', ['-c', LOOP_SCRIPT, syscall]);
+  private constructor(syscall: 'getppid' | 'getpriority') {
+    this.child = spawn('perl', ['-e', LOOP_SCRIPT, syscall]);
     createInterface({ input: this.child.stdout }).on('line', (line) => {
       this.lines.push(line);
       this.waiter?.();
@@ -89,7 +94,7 @@ export class SyscallLoop {
     this.child.on('exit', () => this.waiter?.());
   }
 
-  static async start(syscall: 'getpid' | 'getppid'): Promise<SyscallLoop> {
+  static async start(syscall: 'getppid' | 'getpriority'): Promise<SyscallLoop> {
     const loop = new SyscallLoop(syscall);
     await loop.expect('ready');
     return loop;
@@ -99,9 +104,19 @@ export class SyscallLoop {
     return this.child.pid!;
   }
 
+  /** Makes `count` calls and waits until they are done. */
   async run(count: number): Promise<void> {
-    this.child.stdin.write(`${count}\n`);
-    await this.expect('done');
+    this.send(count);
+    await this.done();
+  }
+
+  /** Starts `count` calls; when they are done the loop creates `marker` (if given) and says so. */
+  send(count: number, marker?: string): void {
+    this.child.stdin.write(marker === undefined ? `${count}\n` : `${count} ${marker}\n`);
+  }
+
+  done(): Promise<void> {
+    return this.expect('done');
   }
 
   async stop(): Promise<void> {
