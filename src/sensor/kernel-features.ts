@@ -13,6 +13,8 @@ import { release } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { packageRoot } from '../config/paths.js';
+// The facade loads the addon only when an object is opened: a missing addon is reported, not fatal.
+import { BpfObject } from './bpf-object.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'info';
 
@@ -58,21 +60,6 @@ export interface ProbeOptions {
   ringBufferBytes?: number;
   /** Mount tracefs and securityfs when missing, as the agent does (default true when root). */
   mount?: boolean;
-}
-
-/** The subset of src/sensor/bpf-object.ts the probes use. */
-interface ProbeObjectApi {
-  load(): void;
-  attach(program: string, options?: { cgroupPath?: string }): number;
-  close(): void;
-}
-interface BpfFacade {
-  BpfObject: {
-    open(
-      path: string,
-      options: { autoload?: Record<string, boolean>; mapMaxEntries?: Record<string, number> },
-    ): ProbeObjectApi;
-  };
 }
 
 const CAP = {
@@ -160,27 +147,16 @@ function errorText(err: unknown): string {
   return e.code && !first.includes(e.code) ? `${e.code}: ${first}` : first;
 }
 
-async function loadFacade(): Promise<BpfFacade | string> {
-  try {
-    // Not a static import: the doctor must still report everything else when the addon is not built.
-    const facade = './bpf-object.js';
-    return (await import(facade)) as BpfFacade;
-  } catch (err) {
-    return `the BPF addon cannot be loaded (${errorText(err)}); run make`;
-  }
-}
-
 /** Loads (and attaches unless `attach` is false) one probe program alone; null on success. */
 function tryProgram(
-  facade: BpfFacade,
   object: string,
   program: string | null,
   opts: { attach?: boolean; cgroupPath?: string; ringBytes?: number } = {},
 ): string | null {
-  let obj: ProbeObjectApi | null = null;
+  let obj: BpfObject | null = null;
   let phase = 'open';
   try {
-    obj = facade.BpfObject.open(object, {
+    obj = BpfObject.open(object, {
       autoload: Object.fromEntries(ALL_PROBES.map((p) => [p, p === program])),
       mapMaxEntries: { probe_ring: opts.ringBytes ?? 4096 },
     });
@@ -364,13 +340,18 @@ export async function probeKernelFeatures(opts: ProbeOptions = {}): Promise<Kern
   const ringBytes = opts.ringBufferBytes ?? 16 * 1024 * 1024;
 
   // Program types, through the addon.
-  const facade = canLoad && btf ? await loadFacade() : 'not tried: no privileges or no BTF';
   const object = opts.probeObject ?? defaultProbeObject();
   const programs = {} as Record<ProgramKind, string | null>;
   let sendSignal: string | null;
   let ringError: string | null;
-  if (typeof facade === 'string' || !existsSync(object)) {
-    const why = typeof facade === 'string' ? facade : `probe object ${object} is not built; run make`;
+  const cannotTry =
+    !canLoad || !btf
+      ? 'not tried: no privileges or no BTF'
+      : !existsSync(object)
+        ? `probe object ${object} is not built; run make`
+        : null;
+  if (cannotTry !== null) {
+    const why = cannotTry;
     for (const kind of Object.keys(PROGRAM_PROBES) as ProgramKind[]) programs[kind] = why;
     sendSignal = why;
     ringError = why;
@@ -380,10 +361,10 @@ export async function probeKernelFeatures(opts: ProbeOptions = {}): Promise<Kern
       programs[kind] =
         needsCgroup && !cgroup2
           ? 'no cgroup v2 mount to attach to'
-          : tryProgram(facade, object, program, needsCgroup ? { cgroupPath: cgroup2 ?? '' } : {});
+          : tryProgram(object, program, needsCgroup ? { cgroupPath: cgroup2 ?? '' } : {});
     }
-    sendSignal = tryProgram(facade, object, 'probe_send_signal', { attach: false });
-    ringError = tryProgram(facade, object, null, { ringBytes });
+    sendSignal = tryProgram(object, 'probe_send_signal', { attach: false });
+    ringError = tryProgram(object, null, { ringBytes });
   }
 
   add(
