@@ -22,6 +22,8 @@ export interface QueuedAlert {
   id?: number;
   rank: number;
   alert: Alert;
+  /** JSON.stringify(alert), done once for the store and every sink. */
+  json: string;
   /** When it was queued (ms), for the batch wait. */
   at: number;
 }
@@ -245,7 +247,7 @@ export class SinkRunner {
       this.recovered = undefined;
       const rows = store?.getByIds(r.alertIds) ?? [];
       const items: DeliveryItem[] = r.summaries.map((summary) => ({ summary }));
-      for (const row of rows) items.push({ alert: JSON.parse(row.json) as Alert });
+      for (const row of rows) items.push({ alert: JSON.parse(row.json) as Alert, json: row.json });
       return {
         id: r.deliveryId,
         items,
@@ -270,7 +272,7 @@ export class SinkRunner {
       for (const row of rows) {
         try {
           const alert = JSON.parse(row.json) as Alert;
-          taken.push({ id: row.id, rank: this.opts.minRank, alert, at: now });
+          taken.push({ id: row.id, rank: this.opts.minRank, alert, json: row.json, at: now });
         } catch {
           this.stats.dropped++;
         }
@@ -307,7 +309,7 @@ export class SinkRunner {
         this.stats.suppressed++;
         continue;
       }
-      items.push({ alert: q.alert });
+      items.push({ alert: q.alert, json: q.json });
       if (q.id !== undefined) alertIds.push(q.id);
     }
     if (items.length === 0) {

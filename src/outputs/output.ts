@@ -21,7 +21,9 @@ export interface AlertSummary {
 
 /** One entry of a batch: an alert, or a summary of suppressed alerts. */
 export type DeliveryItem =
-  { alert: Alert; summary?: undefined } | { summary: AlertSummary; alert?: undefined };
+  /** `json`: the alert JSON, serialised once for the store and every sink. */
+  | { alert: Alert; summary?: undefined; json?: string }
+  | { summary: AlertSummary; alert?: undefined; json?: undefined };
 
 export interface Delivery {
   /**

@@ -137,10 +137,11 @@ export async function openOutputs(
     const alerts = pending;
     pending = [];
     if (storeEnabled && !store && Date.now() - lastOpenAttempt > STORE_REOPEN_MS) tryOpenStore();
+    const jsons = alerts.map((a) => JSON.stringify(a));
     let ids: number[] | undefined;
     if (store) {
       try {
-        ids = store.insert(alerts);
+        ids = store.insert(alerts, jsons);
         health.committed += alerts.length;
         if (health.state === 'failing') {
           logger.info({ db: dbPath }, 'alert store writable again');
@@ -157,6 +158,7 @@ export async function openOutputs(
       id: ids?.[i],
       rank: priorityRank(alert.priority),
       alert,
+      json: jsons[i],
       at: now,
     }));
     for (const r of runners) r.enqueue(items);

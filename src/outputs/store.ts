@@ -61,7 +61,7 @@ function whyNotWritable(path: string): string | undefined {
 
 export class AlertStore {
   private readonly insertStmt: Database.Statement;
-  private readonly insertMany: (alerts: readonly Alert[]) => number[];
+  private readonly insertMany: (alerts: readonly Alert[], jsons?: readonly string[]) => number[];
   private readonly statements = new Map<string, Database.Statement>();
 
   private constructor(
@@ -72,7 +72,7 @@ export class AlertStore {
       `INSERT INTO alerts (uuid, time, time_ms, rule, priority, hostname, container_id, pid, exe, json)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    this.insertMany = db.transaction((alerts: readonly Alert[]) => {
+    this.insertMany = db.transaction((alerts: readonly Alert[], jsons?: readonly string[]) => {
       const ids = new Array<number>(alerts.length);
       for (let i = 0; i < alerts.length; i++) {
         const a = alerts[i];
@@ -88,7 +88,7 @@ export class AlertStore {
           String(proc?.container_id ?? a.event?.container?.id ?? ''),
           typeof proc?.pid === 'number' ? proc.pid : null,
           typeof proc?.exe === 'string' ? proc.exe : null,
-          JSON.stringify(a),
+          jsons?.[i] ?? JSON.stringify(a),
         );
         ids[i] = Number(r.lastInsertRowid);
       }
@@ -139,9 +139,9 @@ export class AlertStore {
     }
   }
 
-  /** Commits alerts in one transaction; returns their ids, in order. */
-  insert(alerts: readonly Alert[]): number[] {
-    return this.insertMany(alerts);
+  /** Commits alerts in one transaction; returns their ids, in order. `jsons`: already serialised. */
+  insert(alerts: readonly Alert[], jsons?: readonly string[]): number[] {
+    return this.insertMany(alerts, jsons);
   }
 
   maxId(): number {

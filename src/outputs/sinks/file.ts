@@ -27,7 +27,8 @@ export class FileSink implements Output {
 
   async send(d: Delivery): Promise<void> {
     let out = '';
-    for (const it of d.items) out += JSON.stringify(it.alert ?? { vigil_summary: it.summary }) + '\n';
+    for (const it of d.items)
+      out += (it.json ?? JSON.stringify(it.alert ?? { vigil_summary: it.summary })) + '\n';
     const bytes = Buffer.byteLength(out);
     try {
       const dest = this.open();

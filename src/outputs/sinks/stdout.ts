@@ -31,7 +31,8 @@ export class StdoutSink implements Output {
   async send(d: Delivery): Promise<void> {
     let out = '';
     for (const it of d.items) {
-      if (it.alert) out += (this.json ? JSON.stringify(it.alert) : alertLine(it.alert, this.color)) + '\n';
+      if (it.alert)
+        out += (this.json ? (it.json ?? JSON.stringify(it.alert)) : alertLine(it.alert, this.color)) + '\n';
       else
         out +=
           (this.json ? JSON.stringify({ vigil_summary: it.summary }) : summaryLine(it.summary, this.color)) +

@@ -1,0 +1,108 @@
+/**
+ * Output pipeline benchmark. Prints:
+ *  - sustained alerts/s committed into SQLite with the outbox on (a durable file sink tracking
+ *    its cursor and in-flight batch in the same database), and the sink's delivered alerts/s;
+ *  - latency from submit() to the alert's line arriving on the agent's stdout (a child process's
+ *    real stdout pipe, read here), p50/p99/max, at a steady rate, with the store on.
+ * Run: node --import tsx bench/outputs.ts [alerts=200000] [rate/s=5000] [seconds=5]
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import pino from 'pino';
+import { openOutputs } from '../src/outputs/index.js';
+import { makeAlert } from '../test/outputs/support/alerts.js';
+
+const now = (): number => performance.timeOrigin + performance.now();
+const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+async function throughput(total: number): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-'));
+  const alerts = Array.from({ length: total }, (_, i) => makeAlert(i));
+  const out = await openOutputs(
+    {
+      store: { path: join(dir, 'alerts.db') },
+      sinks: [{ type: 'file', path: join(dir, 'alerts.jsonl'), queueSize: 20_000 }],
+    },
+    pino({ level: 'warn' }),
+  );
+  const t0 = now();
+  for (let i = 0; i < total; i += 1000) {
+    for (let j = i; j < Math.min(total, i + 1000); j++) out.submit(alerts[j]);
+    await turn();
+  }
+  const committedAt = now();
+  while (out.health().sinks[0].delivered < total) await new Promise((r) => setTimeout(r, 5));
+  const deliveredAt = now();
+  const h = out.health();
+  await out.close();
+  rmSync(dir, { recursive: true, force: true });
+  const json = JSON.stringify(alerts[0]).length;
+  console.log(
+    `store+outbox: ${total} alerts (${json} B of JSON each) committed in ${(committedAt - t0).toFixed(0)} ms = ` +
+      `${Math.round(total / ((committedAt - t0) / 1000))} alerts/s (target 50000); ` +
+      `file sink delivered all at ${Math.round(total / ((deliveredAt - t0) / 1000))} alerts/s ` +
+      `(store ${h.store.state}, unstored ${h.store.unstored})`,
+  );
+}
+
+/** Child: the pipeline with its stdout sink on this process's stdout; submits at `rate`/s. */
+async function latencyChild(rate: number, seconds: number, db: string): Promise<void> {
+  const out = await openOutputs(
+    { store: db === 'none' ? { enabled: false } : { path: db }, sinks: [{ type: 'stdout', format: 'json' }] },
+    pino({ level: 'warn' }, pino.destination(2)),
+  );
+  const base = makeAlert(0);
+  const perMs = rate / 1000;
+  const end = now() + seconds * 1000;
+  let sent = 0;
+  const start = now();
+  while (now() < end) {
+    const due = Math.floor((now() - start) * perMs);
+    for (; sent < due; sent++) {
+      out.submit({ ...base, uuid: String(sent), output_fields: { ...base.output_fields, 'bench.t': now() } });
+    }
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  await out.close();
+  writeSync(2, `child submitted ${sent}\n`);
+}
+
+async function latency(rate: number, seconds: number): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-'));
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      new URL(import.meta.url).pathname,
+      'child',
+      String(rate),
+      String(seconds),
+      process.env.BENCH_NO_STORE ? 'none' : join(dir, 'a.db'),
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const lat: number[] = [];
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    const t = now();
+    lat.push(t - (JSON.parse(line) as { output_fields: { 'bench.t': number } }).output_fields['bench.t']);
+  });
+  await new Promise((r) => child.once('exit', r));
+  rmSync(dir, { recursive: true, force: true });
+  lat.sort((a, b) => a - b);
+  const q = (p: number): string => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))].toFixed(2);
+  console.log(
+    `alert-to-stdout at ${rate}/s for ${seconds}s (store on): ${lat.length} alerts, p50 ${q(0.5)} ms, ` +
+      `p99 ${q(0.99)} ms (target < 5), max ${lat[lat.length - 1].toFixed(2)} ms`,
+  );
+}
+
+const [a1, a2, a3, a4] = process.argv.slice(2);
+if (a1 === 'child') await latencyChild(Number(a2), Number(a3), a4);
+else {
+  if (Number(a1) !== 0) await throughput(Number(a1 ?? 200_000));
+  await latency(Number(a2 ?? 5000), Number(a3 ?? 5));
+}
