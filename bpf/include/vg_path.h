@@ -87,9 +87,11 @@ static long vg_emit_step(__u64 k, void *arg) {
 
 /*
  * Second half of a walk: names[n-1] (nearest the root) .. names[0] as
- * "/a/b/c" into string i. An empty walk is "/".
+ * "/a/b/c" into string i. An empty walk is "/" when it reached a root, and
+ * empty when it did not (a pipe, a socket, a namespace file: no path).
  */
-static __always_inline void vg_str_names(struct vg_rec *r, int i, struct vg_walk *w, bool cut) {
+static __always_inline void vg_str_names(struct vg_rec *r, int i, struct vg_walk *w, bool cut,
+                                         bool rooted) {
 	struct vg_emit_ctx c = {.n = w->n, .cut = cut};
 	long o = vg_str_pos(r);
 	__u32 pos;
@@ -108,7 +110,7 @@ static __always_inline void vg_str_names(struct vg_rec *r, int i, struct vg_walk
 	}
 	bpf_loop(VG_PATH_DEPTH, vg_emit_step, &c, 0);
 	pos = w->pos;
-	if (pos == 0) {
+	if (pos == 0 && rooted) {
 		r->buf[o] = '/';
 		pos = 1;
 	}
@@ -121,6 +123,7 @@ struct vg_dwalk_ctx {
 	struct dentry *d;
 	struct mount *mnt;
 	bool cut;
+	bool pseudo; /* ended on a dentry that is its own parent but no mount's root */
 };
 
 static long vg_dwalk_step(__u64 k, void *arg) {
@@ -137,9 +140,19 @@ static long vg_dwalk_step(__u64 k, void *arg) {
 		struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
 
 		if (d != root || up == mnt || !up) {
-			/* The root, or a pseudo/detached filesystem: its own name if any. */
-			if (d != root)
-				vg_walk_push(w, BPF_CORE_READ(d, d_name.name));
+			/*
+			 * The root, or a pseudo file (pipe, socket, memfd, anon inode,
+			 * nsfs): only its own name, unless that is d_alloc_anon's "/".
+			 */
+			if (d != root) {
+				const unsigned char *name = BPF_CORE_READ(d, d_name.name);
+				char first[2] = {};
+
+				bpf_probe_read_kernel(first, sizeof(first), name);
+				if (!(first[0] == '/' && first[1] == 0))
+					vg_walk_push(w, name);
+				c->pseudo = true;
+			}
 			c->cut = false;
 			return 1;
 		}
@@ -163,7 +176,7 @@ static __always_inline void vg_str_path(struct vg_rec *r, int i, struct dentry *
 		return;
 	w->n = 0;
 	bpf_loop(VG_WALK_STEPS, vg_dwalk_step, &c, 0);
-	vg_str_names(r, i, w, c.cut);
+	vg_str_names(r, i, w, c.cut, !c.pseudo);
 }
 
 static __always_inline void vg_str_pathp(struct vg_rec *r, int i, const struct path *p) {
@@ -265,7 +278,7 @@ static __always_inline void vg_str_cgroup(struct vg_rec *r, int i, struct task_s
 		bpf_core_read(&css, sizeof(css), &cset->subsys[memory & 15]);
 		vg_cgroup_names(w, BPF_CORE_READ(css, cgroup), &cut);
 	}
-	vg_str_names(r, i, w, cut);
+	vg_str_names(r, i, w, cut, true);
 }
 
 #endif /* VIGIL_VG_PATH_H */
