@@ -162,6 +162,13 @@ test('string operators: contains, icontains, endswith, bcontains, bstartswith, r
   assert.equal(on('proc.cmdline bcontains c3a9', { proc: { cmdline: 'café' } }), true); // é in UTF-8
   assert.equal(on("proc.cmdline regex 'cat /etc/[a-z]+'"), true);
   assert.equal(on("proc.cmdline regex 'cat'"), false); // anchored at both ends, as RE2 FullMatch
+  // RE2 spellings: inline flags, (?P<name>...), \A and \z.
+  assert.equal(on("proc.cmdline regex '(?i)CAT .*'"), true);
+  assert.equal(on("proc.cmdline regex '(?P<cmd>cat) (?P<file>[/a-z]+)'"), true);
+  assert.equal(on(String.raw`proc.cmdline regex '\\Acat.*hostname\\z'`), true);
+  // Quantifiers side by side or in classes are fine; only nesting is refused.
+  assert.equal(on("proc.cmdline regex '(ca+t)? [/a-z]*(name)?'"), true);
+  assert.equal(on("proc.cmdline regex '[+*]*cat.*'"), true);
   assert.equal(on('thread.cap_effective icontains sys_admin', { proc: { cap_effective: 2 ** 21 } }), true);
 });
 

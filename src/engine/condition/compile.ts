@@ -215,6 +215,8 @@ class Compiler {
     }
     const op = e.op;
     if (right.kind === 'val' || right.kind === 'field' || right.kind === 'transform') {
+      // Event data never becomes a pattern: a regex is compiled once, from the rule.
+      if (op === 'regex') throw fail("operator 'regex' needs a literal pattern, not a field", right);
       const other = this.operand(right.kind === 'val' ? right.field : right);
       if (other.type !== left.type) {
         throw fail(

@@ -8,6 +8,7 @@ import type { FieldType, FieldValue } from '../fields/types.js';
 import { canonicalIp, parseNet } from '../fields/ip.js';
 import type { BinaryOperator, Operator } from './ast.js';
 import { globToRegExp, pathPrefixMatcher } from './matchers.js';
+import { compileRegex } from './regex.js';
 
 export type Predicate = ((v: FieldValue) => boolean) & {
   /** Set by plain equality: lets the compiler emit `get(ev) === c` (no second call). */
@@ -155,15 +156,7 @@ export function singlePredicate(op: BinaryOperator, c: Constant, raw: string): P
       return (v) => re.test(v as string);
     }
     case 'regex': {
-      let re: RegExp;
-      try {
-        re = new RegExp(`^(?:${c as string})$`);
-      } catch (e) {
-        throw new Error(
-          `invalid regex '${raw}': ${(e as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '')}`,
-          { cause: e },
-        );
-      }
+      const re = compileRegex(c as string);
       return (v) => re.test(v as string);
     }
     default:
@@ -212,12 +205,6 @@ export function dynamicCompare(op: BinaryOperator, type: FieldType, a: FieldValu
     case 'glob':
     case 'iglob':
       return globToRegExp(b as string, op === 'iglob').test(a as string);
-    case 'regex':
-      try {
-        return new RegExp(`^(?:${b as string})$`).test(a as string);
-      } catch {
-        return false;
-      }
     default:
       return singlePredicate(op, b as string | number | boolean, String(b))(a);
   }
