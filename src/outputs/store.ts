@@ -282,8 +282,11 @@ export class AlertStore {
       }
     }
     if (maxBytes > 0) {
-      while (this.usedBytes() > maxBytes) {
-        const n = oldest.run(chunk).changes;
+      for (let used = this.usedBytes(); used > maxBytes; used = this.usedBytes()) {
+        // Delete about as many rows as the excess holds (rows are roughly the same size).
+        const rows = this.count();
+        const excess = Math.ceil(((used - maxBytes) / used) * rows * 1.05);
+        const n = oldest.run(Math.min(chunk, Math.max(100, excess))).changes;
         deleted += n;
         if (n === 0) break;
       }
