@@ -75,7 +75,7 @@ function nestedQuantifier(p: string): boolean {
       continue;
     }
     if (c === ')') {
-      const groupRepeats = inner;
+      const groupRepeats: boolean = inner;
       inner = (stack.pop() ?? false) || groupRepeats;
       const q = QUANTIFIER.exec(p.slice(i + 1));
       if (q !== null && repeats(q)) {
