@@ -5,11 +5,11 @@
  * the output rendered as Falco renders it; a benign twin fires nothing.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, it, type TestContext } from 'node:test';
 import type { VigilEvent } from '../../src/event/types.js';
 import { buildAlert } from '../../src/engine/alert.js';
-import { loadRuleset } from '../../src/engine/load.js';
+import { loadRuleset, loadRulesetFromSources } from '../../src/engine/load.js';
 import { sampleEvent, type DeepPartial } from '../../src/engine/rule-tests/sample-event.js';
 import type { Ruleset } from '../../src/engine/ruleset.js';
 
@@ -75,6 +75,30 @@ const openRead = (name: string, extra: DeepPartial<VigilEvent> = {}): DeepPartia
   fd: { num: 3, type: 'file', name },
   ...extra,
 });
+
+const k8sConnect = {
+  type: 'connect',
+  ret: 0,
+  container,
+  fd: {
+    num: 3,
+    type: 'ipv4',
+    name: '172.17.0.2:40000->127.0.0.1:443',
+    l4proto: 'tcp',
+    lip: '172.17.0.2',
+    lport: 40000,
+    rip: '127.0.0.1',
+    rport: 443,
+    is_server: false,
+    connected: true,
+  },
+  proc: {
+    ...inContainer,
+    exe: '/usr/bin/curl',
+    args: ['curl', '-k', 'https://kubernetes.default/api'],
+    ancestors: [{ exe: '/bin/sh' }],
+  },
+} satisfies DeepPartial<VigilEvent>;
 
 const CASES: Case[] = [
   {
@@ -936,29 +960,66 @@ describe("Falco's stable ruleset", () => {
     assert.deepEqual([...covered].sort(), [...names].sort());
   });
 
-  // fd.sip.name is Falco's DNS-resolved server name; vigil has no name for an address yet (the field
-  // compiles and is <NA>), so this rule loads but cannot fire. Kept visible until the sensor fills it.
-  it("Contact K8S API Server From Container: fires alone with Falco's output", (t) => {
+  // fd.sip.name holds when the server address is one of the addresses the name in the rule resolves
+  // to (Falco's DNS manager; vigil: /etc/hosts, then the resolver). kubernetes.default.svc.cluster.local
+  // resolves only inside a cluster, so on a plain host this rule cannot fire...
+  it("Contact K8S API Server From Container: fires alone with Falco's output (inside a cluster)", (t) => {
     if (!gate(t)) return;
     const ev = sampleEvent({
-      type: 'connect',
-      container,
-      fd: {
-        num: 3,
-        type: 'ipv4',
-        name: '172.17.0.2:40000->10.96.0.1:443',
-        l4proto: 'tcp',
-        rip: '10.96.0.1',
-        rport: 443,
-      },
-      proc: { ...inContainer, exe: '/usr/bin/curl', args: ['curl', 'https://kubernetes.default'] },
+      ...k8sConnect,
+      fd: { ...k8sConnect.fd, name: '172.17.0.2:40000->10.96.0.1:443', rip: '10.96.0.1' },
     });
     const names = fired(ev);
     if (names.length === 0) {
-      t.todo('fd.sip.name has no value in vigil (no DNS names for addresses): the rule cannot fire');
+      t.todo('kubernetes.default.svc.cluster.local does not resolve to 10.96.0.1 on this host');
       return;
     }
     assert.deepEqual(names, ['Contact K8S API Server From Container']);
+  });
+
+  // ...so the rule is also checked unchanged but for the name its macro compares with: one that
+  // resolves here (localhost, from /etc/hosts), amended the way a user would, by an override file.
+  it("Contact K8S API Server From Container: fires alone with Falco's output (API server name overridden)", (t) => {
+    if (!gate(t)) return;
+    const rs = loadRulesetFromSources(
+      [
+        { path: FALCO_RULES, text: readFileSync(FALCO_RULES, 'utf8') },
+        {
+          path: 'local.yaml',
+          text: '- macro: k8s_api_server\n  condition: (fd.sip.name="localhost")\n  override:\n    condition: replace\n',
+        },
+      ],
+      'all',
+    );
+    const ev = sampleEvent(k8sConnect);
+    assert.deepEqual(
+      rs.evaluate(ev).map((r) => r.name),
+      ['Contact K8S API Server From Container'],
+    );
+    assert.equal(
+      buildAlert(rs.evaluate(ev)[0], ev).output,
+      'Unexpected connection to K8s API Server from container | connection=172.17.0.2:40000->127.0.0.1:443 ' +
+        'lport=40000 rport=443 fd_type=ipv4 fd_proto=tcp ' +
+        tail({
+          type: 'connect',
+          user: 'root',
+          uid: 0,
+          proc: 'curl',
+          exepath: '/usr/bin/curl',
+          parent: 'sh',
+          cmd: 'curl -k https://kubernetes.default/api',
+        }),
+    );
+    // The same connection from the host is not this rule's business.
+    const fromHost = sampleEvent({
+      ...k8sConnect,
+      container: undefined,
+      proc: { ...k8sConnect.proc, container_id: '' },
+    });
+    assert.deepEqual(
+      rs.evaluate(fromHost).map((r) => r.name),
+      [],
+    );
   });
 
   for (const c of CASES) {
