@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { renderFieldsDoc } from '../../src/engine/fields/doc.js';
 import { formatFieldValue } from '../../src/engine/fields/format.js';
@@ -16,6 +18,17 @@ const rendered = (field: string, o: EventOverrides = {}) => {
   const r = bracket ? resolveField(bracket[1], bracket[2]) : resolveField(field, undefined);
   return formatFieldValue(r.def, r.get(makeEvent(o)));
 };
+
+/** The repository root, whether this test runs from test/ (tsx) or dist/test/ (compiled). */
+function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('package.json not found above the test');
+    dir = up;
+  }
+  return dir;
+}
 
 /** Falco's stable ruleset is read where the project keeps it, never copied into the repository. */
 const FALCO_RULES = '/work/shared/falco/falco_rules.yaml';
@@ -49,7 +62,7 @@ test("every field in Falco's stable ruleset (conditions and outputs) is known", 
 });
 
 test('docs/fields.md is generated from the registry (run scripts/gen-fields-doc.ts)', () => {
-  const doc = readFileSync(new URL('../../docs/fields.md', import.meta.url), 'utf8');
+  const doc = readFileSync(join(repoRoot(), 'docs/fields.md'), 'utf8');
   assert.equal(doc, renderFieldsDoc());
 });
 
