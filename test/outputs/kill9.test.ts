@@ -17,13 +17,16 @@ import { AlertStore } from '../../src/outputs/store.js';
 import { seqOf } from './support/alerts.js';
 import { startReceiver } from './support/http-receiver.js';
 
-const CHILD = new URL('./support/burst-child.ts', import.meta.url).pathname;
+// Runs from test/ under tsx and from dist/test/ compiled (make test).
+const COMPILED = import.meta.url.endsWith('.js');
+const CHILD = new URL(`./support/burst-child.${COMPILED ? 'js' : 'ts'}`, import.meta.url).pathname;
+const LOADER = COMPILED ? [] : ['--import', 'tsx'];
 
 function runChild(
   args: string[],
   onLine: (line: string) => void,
 ): { kill: () => void; exit: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, ...args], {
+  const child = spawn(process.execPath, [...LOADER, CHILD, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   createInterface({ input: child.stdout! }).on('line', onLine);
