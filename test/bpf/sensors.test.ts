@@ -2,60 +2,23 @@
 // attaches, and real syscalls produce records whose header and payload carry the kernel's facts.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { test } from 'node:test';
 
 import type { EventType } from '../../src/event/types.js';
-import { BpfObject, forEachRecord } from '../../src/sensor/bpf-object.js';
-import { HDR_F_RELATIVE, LAYOUT, WIRE_VALUE_BY_TYPE } from '../../src/sensor/layout.js';
-import { ensureMounts } from '../../src/sensor/mounts.js';
+import { HDR_F_RELATIVE, LAYOUT } from '../../src/sensor/layout.js';
 import { requireLive } from '../support/live.js';
-import {
-  ipv4End,
-  parseRecord,
-  payloadI32,
-  payloadU16,
-  payloadU32,
-  payloadU64,
-  type RawRecord,
-} from './records.js';
+import { ipv4End, payloadI32, payloadU16, payloadU32, payloadU64 } from './records.js';
+import { startSensors, typeValue } from './support.js';
 
 const run = promisify(execFile);
-const ZERO = Buffer.alloc(4);
-const TRACEFS_EVENTS = '/sys/kernel/tracing/events';
 const EX = LAYOUT.vg_exec.fields;
 const FI = LAYOUT.vg_file.fields;
 const NE = LAYOUT.vg_net.fields;
 const DU = LAYOUT.vg_dup.fields;
 const FD_IPV4 = 3; // enum vg_fd_kind
-
-function repoFile(...parts: string[]): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) dir = dirname(dir);
-  return join(dir, ...parts);
-}
-
-function typeValue(name: EventType): number {
-  const value = WIRE_VALUE_BY_TYPE.get(name);
-  assert.ok(value !== undefined, name);
-  return value;
-}
-
-function perCpuSum(object: BpfObject, map: string, offset: number): bigint {
-  const values = object.mapLookupPercpu(map, ZERO);
-  assert.ok(values);
-  return values.reduce((sum, v) => sum + v.readBigUInt64LE(offset), 0n);
-}
-
-/** The tracepoint a program's section names is missing from this kernel (e.g. CONFIG_MODULES=n). */
-function tracepointMissing(section: string): boolean {
-  const tp = /^tracepoint\/(.+)$/.exec(section);
-  return tp !== null && !existsSync(join(TRACEFS_EVENTS, tp[1]!));
-}
 
 /** The cgroup path events.h promises: v2, else (at the v2 root) v1 pids, else v1 memory. */
 function expectedCgroup(procCgroup: string): string {
@@ -81,46 +44,8 @@ function listen(): Promise<Server> {
 
 test('every sensor program loads and attaches; real syscalls give records with the kernel facts', async (t) => {
   if (!requireLive(t)) return;
-  await ensureMounts();
-  const object = BpfObject.open(repoFile('build', 'bpf', 'sensors.bpf.o'));
-  t.after(() => object.close());
-  object.load();
-
-  // This process is the agent: nothing it does may be reported.
-  const config = Buffer.alloc(LAYOUT.vg_config.size);
-  config.writeUInt32LE(process.pid, LAYOUT.vg_config.fields.agent_tgid);
-  object.mapUpdate('vg_config', ZERO, config);
-
-  const records: RawRecord[] = [];
-  object.openRingBuffer('vg_events', (batch) => {
-    forEachRecord(batch, (offset, length) => {
-      records.push(parseRecord(Buffer.from(batch.subarray(offset, offset + length))));
-    });
-  });
-
-  // Attach everything; only programs whose tracepoint this kernel lacks may fail, and then the
-  // raw_tracepoint fallback for them must attach instead.
-  const refused: string[] = [];
-  const missing: string[] = [];
-  for (const program of object.programs()) {
-    if (program.section.startsWith('raw_tracepoint/')) continue;
-    try {
-      object.attach(program.name);
-    } catch (err) {
-      if (tracepointMissing(program.section)) missing.push(program.name);
-      else refused.push(`${program.name} (${program.section}): ${(err as Error).message}`);
-    }
-  }
+  const { object, records, missing, refused, stat } = await startSensors(t);
   assert.deepEqual(refused, [], 'programs the kernel refused');
-  assert.deepEqual(
-    missing.filter((name) => !/^(enter|exit)_f?init_module$/.test(name)),
-    [],
-    'only the module syscalls may lack tracepoints',
-  );
-  if (missing.length > 0) {
-    object.attach('raw_enter_module');
-    object.attach('raw_exit_module');
-  }
   t.diagnostic(`tracepoints missing on this kernel: ${missing.join(', ') || 'none'}`);
 
   const server = await listen();
@@ -211,11 +136,9 @@ test('every sensor program loads and attaches; real syscalls give records with t
 
   // The agent filter, and the counters.
   assert.equal(records.filter((r) => r.pid === process.pid).length, 0, 'records of the agent itself');
-  const S = LAYOUT.vg_stats.fields;
-  assert.equal(perCpuSum(object, 'vg_stats', S.dropped), 0n);
-  assert.equal(perCpuSum(object, 'vg_stats', S.scratch_fail), 0n);
-  assert.ok(perCpuSum(object, 'vg_stats', S.events) >= BigInt(records.length));
-  const truncated = records.filter((r) => r.truncated !== 0).length;
-  assert.ok(perCpuSum(object, 'vg_stats', S.truncated) >= BigInt(truncated));
+  assert.equal(stat('dropped'), 0n);
+  assert.equal(stat('scratch_fail'), 0n);
+  assert.ok(stat('events') >= BigInt(records.length));
+  assert.ok(stat('truncated') >= BigInt(records.filter((r) => r.truncated !== 0).length));
   for (const r of records) assert.equal(r.size, r.buf.length, `record size of type ${r.type}`);
 });

@@ -1,0 +1,183 @@
+// Every traced syscall once (test/bpf/syscalls.c), and what the kernel side recorded for each:
+// the arguments, the strings, the paths walked from dentries, the socket ends.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { promisify } from 'node:util';
+
+import type { EventType } from '../../src/event/types.js';
+import { HDR_F_RELATIVE, LAYOUT } from '../../src/sensor/layout.js';
+import { requireLive } from '../support/live.js';
+import { ipv4End, payloadI32, payloadU16, payloadU32, payloadU64, type RawRecord } from './records.js';
+import { repoFile, startSensors, typeValue } from './support.js';
+
+const run = promisify(execFile);
+const FI = LAYOUT.vg_file.fields;
+const PO = LAYOUT.vg_proc_op.fields;
+const CR = LAYOUT.vg_cred.fields;
+const NE = LAYOUT.vg_net.fields;
+const DU = LAYOUT.vg_dup.fields;
+const FK = LAYOUT.vg_fork.fields;
+
+// UAPI values the helper passes.
+const O_CLOEXEC = 0o2000000;
+const CLONE_NEWUTS = 0x04000000;
+const AT_SYMLINK_NOFOLLOW = 0x100;
+const AT_REMOVEDIR = 0x200;
+
+test('each traced syscall is recorded with its arguments, paths and result', async (t) => {
+  if (!requireLive(t)) return;
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-bpf-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const helper = join(dir, 'vg-syscalls');
+  await run('clang', ['-O1', '-o', helper, repoFile('test', 'bpf', 'syscalls.c')]);
+  const work = join(dir, 'work');
+  await run('mkdir', [work]);
+
+  const { object, records, refused } = await startSensors(t);
+  assert.deepEqual(refused, []);
+  const child = run(helper, [work]);
+  const pid = child.child.pid!;
+  const tracee = Number((await child).stdout.trim());
+  await object.stopRingBuffer();
+
+  const mine = records.filter((r) => r.pid === pid);
+  const one = (type: EventType, pred: (r: RawRecord) => boolean = () => true): RawRecord => {
+    const found = mine.filter((r) => r.type === typeValue(type) && pred(r));
+    assert.equal(found.length, 1, `${type}: ${found.length} records`);
+    return found[0]!;
+  };
+  const arg = (r: RawRecord, i: number) => payloadU64(r, PO.arg + 8 * i);
+  const relative = (r: RawRecord, path: string) => {
+    assert.equal(r.strings[0], path);
+    assert.equal(r.strings[1], work, `${path}: dirpath`);
+    assert.equal(r.flags & HDR_F_RELATIVE, HDR_F_RELATIVE);
+  };
+
+  // files
+  const mkdirat = one('mkdirat');
+  relative(mkdirat, 'sub');
+  assert.equal(payloadU32(mkdirat, FI.mode), 0o750);
+  const created = one('openat', (r) => r.strings[0] === 'sub/f');
+  relative(created, 'sub/f');
+  assert.equal(payloadU32(created, FI.flags), 0o101);
+  assert.equal(payloadU32(created, FI.mode), 0o640);
+  assert.ok(payloadU64(created, FI.ino) > 0n);
+  const fd = payloadI32(created, FI.fd);
+  assert.equal(BigInt(fd), created.retval);
+  const fchmod = one('fchmod');
+  assert.equal(fchmod.strings[0], `${work}/sub/f`);
+  assert.equal(payloadI32(fchmod, FI.fd), fd);
+  assert.equal(payloadU32(fchmod, FI.mode), 0o600);
+  assert.equal(one('fchown').strings[0], `${work}/sub/f`);
+  assert.equal(payloadU64(one('ftruncate'), FI.length), 7n);
+  const renameat2 = one('renameat2');
+  relative(renameat2, 'sub/f');
+  assert.deepEqual(renameat2.strings.slice(2, 4), ['sub/g', work]);
+  assert.equal(payloadU32(renameat2, FI.flags), 1);
+  assert.deepEqual(one('linkat').strings.slice(0, 4), ['sub/g', work, 'sub/h', work]);
+  const symlinkat = one('symlinkat');
+  assert.deepEqual(symlinkat.strings.slice(0, 4), ['g', '', 'sub/l', work], 'the target is not resolved');
+  assert.equal(payloadU32(one('fchownat'), FI.flags), AT_SYMLINK_NOFOLLOW);
+  assert.equal(payloadU32(one('fchmodat'), FI.mode), 0o644);
+  const truncate = one('truncate');
+  relative(truncate, 'sub/g');
+  assert.equal(payloadU64(truncate, FI.length), 3n);
+  const openat2 = one('openat2');
+  relative(openat2, 'sub/g');
+  assert.ok(openat2.retval >= 0n);
+  assert.equal(payloadU64(openat2, FI.ino), payloadU64(created, FI.ino), 'same inode after the rename');
+  const creat = one('creat');
+  relative(creat, 'c');
+  assert.equal(payloadU32(creat, FI.flags), 0o1101);
+  assert.equal(payloadU32(creat, FI.mode), 0o600);
+  assert.equal(
+    payloadU32(
+      one('unlinkat', (r) => r.strings[0] === 'sub'),
+      FI.flags,
+    ),
+    AT_REMOVEDIR,
+  );
+  relative(one('unlink'), 'sub/h');
+
+  // credentials
+  const setuid = one('setuid');
+  assert.equal(payloadU32(setuid, CR.id), 0);
+  assert.equal(setuid.retval, 0n);
+  const setresgid = one('setresgid');
+  assert.deepEqual(
+    [0, 1, 2].map((i) => payloadI32(setresgid, CR.id + 4 * i)),
+    [-1, -1, -1],
+  );
+  const capset = one('capset');
+  assert.equal(payloadU32(capset, CR.id + 4), 0x20080522);
+  assert.ok(payloadU64(capset, CR.cap_effective) > 0n);
+
+  // process
+  const memfd = one('memfd_create');
+  assert.equal(memfd.strings[0], 'vigil-test');
+  assert.equal(arg(memfd, 0), 1n);
+  const finit = one('finit_module');
+  assert.equal(arg(finit, 0), memfd.retval);
+  assert.deepEqual(finit.strings, ['vigil=1', '/memfd:vigil-test']);
+  const init = one('init_module');
+  assert.equal(arg(init, 0), 4n);
+  assert.equal(init.strings[0], 'vigil=2');
+  const prctl = one('prctl');
+  assert.equal(arg(prctl, 0), 15n);
+  assert.equal(prctl.strings[0], 'vg-renamed');
+  assert.equal(one('unshare', (r) => arg(r, 0) === BigInt(CLONE_NEWUTS)).retval, 0n);
+  const setns = one('setns');
+  assert.equal(arg(setns, 1), BigInt(CLONE_NEWUTS));
+  assert.ok(arg(setns, 2) > 0n, 'the namespace inode');
+  assert.equal(setns.strings[0], '', 'a namespace file has no path');
+  assert.equal(arg(one('userfaultfd'), 0), BigInt(O_CLOEXEC));
+  const bpf = one('bpf');
+  assert.deepEqual([arg(bpf, 0), arg(bpf, 1)], [5n, 1n], 'BPF_PROG_LOAD of a socket filter');
+  const fork = one('clone');
+  assert.equal(payloadU32(fork, FK.child_pid), tracee);
+  const attach = one('ptrace', (r) => arg(r, 0) === 16n);
+  assert.equal(arg(attach, 1), BigInt(tracee));
+  const killed = records.find((r) => r.pid === tracee && r.type === typeValue('procexit'));
+  assert.equal(payloadI32(killed!, LAYOUT.vg_exit.fields.exit_code), 9, 'killed by SIGKILL');
+  assert.equal(one('chdir', (r) => arg(r, 0) === 0n).strings[0], work);
+  const fchdir = one('chdir', (r) => arg(r, 0) !== 0n);
+  assert.equal(fchdir.strings[0], work);
+
+  // network
+  const sock = `${work}/sock`;
+  const bind = one('bind');
+  assert.equal(payloadU32(bind, NE.domain), 1);
+  assert.equal(bind.strings[0], sock);
+  const listen = one('listen');
+  assert.equal(payloadU32(listen, NE.backlog), 7);
+  assert.equal(listen.strings[0], sock);
+  assert.equal(one('connect').strings[0], sock);
+  const accept4 = one('accept4');
+  assert.ok(accept4.retval >= 0n);
+  assert.equal(payloadU32(accept4, NE.flags), 0o2000000);
+  assert.equal(accept4.strings[0], sock);
+  const sendto = one('sendto');
+  assert.equal(payloadU32(sendto, NE.protocol), 17);
+  assert.equal(ipv4End(sendto, NE.remote), '2/127.0.0.1:9');
+  const dup3 = one('dup3');
+  assert.equal(payloadI32(dup3, DU.oldfd), payloadI32(sendto, NE.fd));
+  assert.equal(payloadI32(dup3, DU.newfd), 40);
+  assert.equal(payloadU32(dup3, DU.flags), O_CLOEXEC);
+  assert.equal(payloadU16(dup3, DU.kind), 3, 'VG_FD_IPV4');
+  assert.equal(payloadU16(dup3, DU.sock_type), 2, 'SOCK_DGRAM');
+
+  // mounts (in the helper's own mount namespace)
+  const mount = one('mount', (r) => r.strings[0] === 'vigil-src');
+  assert.deepEqual(mount.strings, ['vigil-src', '', 'mnt', work, 'tmpfs']);
+  assert.equal(payloadU32(mount, FI.flags), 2, 'MS_NOSUID');
+  const umount = one('umount2');
+  relative(umount, 'mnt');
+  assert.equal(payloadU32(umount, FI.flags), 2, 'MNT_DETACH');
+  assert.notEqual(umount.mntNs, mkdirat.mntNs, 'the header follows the new mount namespace');
+
+  assert.equal(mine.filter((r) => r.size !== r.buf.length).length, 0);
+});

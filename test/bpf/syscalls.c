@@ -1,0 +1,111 @@
+/*
+ * One of every syscall the sensors trace, with recognisable arguments, for test/bpf. Built by
+ * the test with the host compiler; run as root in a fresh directory (argv[1]). Results are not
+ * checked here: a failed call is an event too. Prints the pid it ptrace-attached.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <linux/bpf.h>
+#include <linux/capability.h>
+#include <linux/openat2.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+int main(int argc, char **argv) {
+	if (argc < 2 || chdir(argv[1]) != 0)
+		return 2;
+	int dfd = open(".", O_RDONLY | O_DIRECTORY);
+
+	/* files, relative to a dirfd and to the cwd */
+	mkdirat(dfd, "sub", 0750);
+	int fd = openat(dfd, "sub/f", O_CREAT | O_WRONLY, 0640);
+	fchmod(fd, 0600);
+	fchown(fd, 0, 0);
+	ftruncate(fd, 7);
+	syscall(SYS_renameat2, dfd, "sub/f", dfd, "sub/g", 1 /* RENAME_NOREPLACE */);
+	linkat(dfd, "sub/g", dfd, "sub/h", 0);
+	symlinkat("g", dfd, "sub/l");
+	fchownat(dfd, "sub/g", 0, 0, AT_SYMLINK_NOFOLLOW);
+	fchmodat(dfd, "sub/g", 0644, 0);
+	truncate("sub/g", 3);
+	struct open_how how = {.flags = O_RDONLY, .resolve = RESOLVE_BENEATH};
+	close(syscall(SYS_openat2, dfd, "sub/g", &how, sizeof(how)));
+	close(creat("c", 0600));
+	unlinkat(dfd, "sub/l", 0);
+	unlink("sub/h");
+	unlinkat(dfd, "sub/g", 0);
+	unlinkat(dfd, "sub", AT_REMOVEDIR);
+
+	/* credentials */
+	setuid(0);
+	setresgid(-1, -1, -1);
+	struct __user_cap_header_struct caph = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct capd[2];
+	syscall(SYS_capget, &caph, capd);
+	syscall(SYS_capset, &caph, capd);
+
+	/* process */
+	int mfd = memfd_create("vigil-test", MFD_CLOEXEC);
+	syscall(SYS_finit_module, mfd, "vigil=1", 0);
+	syscall(SYS_init_module, "\177ELF", 4, "vigil=2");
+	prctl(PR_SET_NAME, "vg-renamed", 0, 0, 0);
+	unshare(CLONE_NEWUTS);
+	int nsfd = open("/proc/self/ns/uts", O_RDONLY);
+	setns(nsfd, CLONE_NEWUTS);
+	syscall(SYS_userfaultfd, O_CLOEXEC);
+	union bpf_attr attr;
+	memset(&attr, 0, sizeof(attr));
+	attr.prog_type = BPF_PROG_TYPE_SOCKET_FILTER;
+	syscall(SYS_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
+	pid_t child = fork();
+	if (child == 0) {
+		pause();
+		_exit(0);
+	}
+	printf("%d\n", child);
+	fflush(stdout);
+	if (ptrace(PTRACE_ATTACH, child, 0, 0) == 0) {
+		waitpid(child, NULL, 0);
+		ptrace(PTRACE_DETACH, child, 0, 0);
+	}
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+
+	/* network: unix stream pair through a bound path, a UDP datagram, a dup3 of it */
+	struct sockaddr_un un = {.sun_family = AF_UNIX};
+	snprintf(un.sun_path, sizeof(un.sun_path), "%s/sock", argv[1]);
+	int ls = socket(AF_UNIX, SOCK_STREAM, 0);
+	bind(ls, (struct sockaddr *)&un, sizeof(un));
+	listen(ls, 7);
+	int cs = socket(AF_UNIX, SOCK_STREAM, 0);
+	connect(cs, (struct sockaddr *)&un, sizeof(un));
+	close(accept4(ls, NULL, NULL, SOCK_CLOEXEC));
+	int us = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in to = {
+	    .sin_family = AF_INET, .sin_port = htons(9), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	sendto(us, "x", 1, 0, (struct sockaddr *)&to, sizeof(to));
+	dup3(us, 40, O_CLOEXEC);
+
+	/* mounts, in a private mount namespace */
+	if (unshare(CLONE_NEWNS) == 0 && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0) {
+		mkdir("mnt", 0700);
+		mount("vigil-src", "mnt", "tmpfs", MS_NOSUID, NULL);
+		umount2("mnt", MNT_DETACH);
+		rmdir("mnt");
+	}
+	fchdir(dfd);
+	return 0;
+}
