@@ -7,9 +7,8 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
 import { Ajv, type ErrorObject } from 'ajv';
-import * as yaml from 'js-yaml';
 import { configSchema, type VigilConfig } from './schema.js';
-import { yamlPositions, type YamlPositions } from './yaml-positions.js';
+import { parseYamlWithPositions, YamlError, type YamlPositions } from './yaml-positions.js';
 import { expandEnvRefs } from './env-refs.js';
 import { assertTrusted } from './trusted-file.js';
 import { DEFAULT_CONFIG_PATH, bundledRulesDir } from './paths.js';
@@ -119,18 +118,11 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
   let doc: unknown;
   let pos: YamlPositions;
   try {
-    pos = yamlPositions(text, file);
-    doc = text.trim() === '' ? {} : yaml.load(text, { filename: file });
+    ({ value: doc, positions: pos } = parseYamlWithPositions(text, file));
   } catch (err) {
-    const mark = (err as { mark?: { line: number; column: number } }).mark;
-    const reason = (err as { reason?: string }).reason ?? (err as Error).message;
+    if (!(err instanceof YamlError)) throw err;
     throw new ConfigError(file, [
-      {
-        line: (mark?.line ?? 0) + 1,
-        col: (mark?.column ?? 0) + 1,
-        key: '',
-        message: `YAML syntax: ${reason}`,
-      },
+      { line: err.line, col: err.col, key: '', message: `YAML syntax: ${err.reason}` },
     ]);
   }
   if (doc === null || doc === undefined) doc = {};
