@@ -87,7 +87,7 @@ export interface Ancestor {
   pid: number;
   /** Full path of the executable (Falco: proc.aexepath). */
   exe: string;
-  /** Executable name, Falco's proc.aname. */
+  /** Falco's proc.aname: the ancestor's comm (see ProcessInfo.name). */
   name: string;
   cmdline: string;
 }
@@ -108,7 +108,10 @@ export interface ProcessInfo {
   egid: number;
   /** Audit login uid; -1 when unset. */
   loginuid: number;
-  /** Executable name (basename of the exe path, not the 15-byte comm). */
+  /**
+   * Falco's proc.name: the kernel's comm as the exec set it from the file name run (a script's
+   * own name, not its interpreter's), 15 bytes at most, as Falco's rules expect.
+   */
   name: string;
   /** Kernel's comm (thread name, up to 15 bytes). */
   comm: string;

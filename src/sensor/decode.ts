@@ -276,7 +276,9 @@ export class Decoder {
     const exe = this.utf8(s, EXEC_STR.exe);
     const argc = dv.getUint32(p + EX.argc, true);
     const args = argc === 0 ? [] : splitNul(this.utf8(s, EXEC_STR.argv));
-    const name = exe.slice(exe.lastIndexOf('/') + 1) || c.comm;
+    // Falco's proc.name is the kernel's comm, which exec has just set from the file name run
+    // (so a script's name, not its interpreter's; 15 bytes at most, as Falco's rules expect).
+    const name = c.comm || exe.slice(exe.lastIndexOf('/') + 1);
     const cgroup = this.utf8(s, EXEC_STR.cgroup);
     const entry: ProcEntry = {
       pid,
@@ -470,10 +472,7 @@ export class Decoder {
     const args: EventArgs = {};
     const raw: Record<string, number> = {};
     const fd: FdInfo = { num: fdNum, type: 'file', name, nameraw: raw0 };
-    const second = (): FdInfo => {
-      const r = this.utf8(s, FILE_STR.path2);
-      return { type: 'file', name: resolvePath(this.utf8(s, FILE_STR.dirpath2) || cwd, r), nameraw: r };
-    };
+    const second = (): FdInfo => this.secondPath(s, cwd);
     switch (w.type) {
       case 'open':
       case 'openat':
@@ -487,8 +486,16 @@ export class Decoder {
         args.mode = F.renderMode(mode);
         if (w.type !== 'open' && w.type !== 'creat') args.dirfd = dirfd;
         args.fd = ev.ret;
-        Object.assign(raw, { flags, mode, dirfd, fd: ev.ret });
-        break;
+        raw.flags = flags;
+        raw.mode = mode;
+        raw.dirfd = dirfd;
+        raw.fd = ev.ret;
+        args.res = ev.ret >= 0 ? ev.ret : F.errnoName(ev.ret);
+        raw.res = ev.ret;
+        ev.fd = fd;
+        ev.args = args;
+        ev.rawargs = raw;
+        return ev; // the hot path: none of the checks below apply to opens
       case 'unlink':
       case 'rmdir':
       case 'truncate':
@@ -576,6 +583,12 @@ export class Decoder {
     ev.args = args;
     ev.rawargs = raw;
     return ev;
+  }
+
+  /** path2 of a file record, resolved like path. */
+  private secondPath(s: number[], cwd: string): FdInfo {
+    const r = this.utf8(s, FILE_STR.path2);
+    return { type: 'file', name: resolvePath(this.utf8(s, FILE_STR.dirpath2) || cwd, r), nameraw: r };
   }
 
   // ---- network ---------------------------------------------------------------

@@ -111,7 +111,8 @@ export function readProcess(pid: number, bootToEpochNs: number, root = '/proc'):
   const args = splitNul(read(`${dir}/cmdline`, ARGS_MAX) ?? '');
   const env = splitNul(read(`${dir}/environ`, ENV_MAX) ?? '');
   const cgroup = cgroupPathFromProc(read(`${dir}/cgroup`, 16384) ?? '');
-  const name = exe !== '' ? exe.slice(exe.lastIndexOf('/') + 1) : comm;
+  // Falco's proc.name: the comm (see decode.ts).
+  const name = comm || exe.slice(exe.lastIndexOf('/') + 1);
 
   return {
     pid,
