@@ -87,3 +87,18 @@ test: all lint format-check
 
 clean:
 	rm -rf $(BUILD) dist native/build
+
+# The VM test suite (issue 9, test/vm/): Debian guest kernels under qemu TCG, each booted once to
+# run dist/test/vm/guest/*.test.js. Kernels and initramfs images are cached outside the repository
+# (/var/cache/vigil-vm; VIGIL_VM_CACHE overrides). Fixture objects: test/vm/fixtures -> build/vm/.
+VM_FIXTURE_OBJ := $(patsubst test/vm/fixtures/%.bpf.c,$(BUILD)/vm/%.bpf.o,$(wildcard test/vm/fixtures/*.bpf.c))
+C_FILES += $(wildcard test/vm/fixtures/*.c)
+.PHONY: test-vm vm-fixtures
+all: vm-fixtures
+vm-fixtures: $(VM_FIXTURE_OBJ)
+$(BUILD)/vm/%.bpf.o: test/vm/fixtures/%.bpf.c $(BPF_HDR) $(VMLINUX)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+test-vm: all
+	node --test-reporter=spec dist/test/vm/matrix.js

@@ -3,7 +3,7 @@
 # Idempotent: does nothing when everything is already there. `--check`: only report what is missing.
 set -euo pipefail
 PKGS=(clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool clang-format make g++ python3 pkg-config
-      rsyslog rsyslog-gnutls openssl)
+      rsyslog rsyslog-gnutls openssl qemu-system-x86 busybox-static xz-utils zstd)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

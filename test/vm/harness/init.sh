@@ -1,0 +1,58 @@
+#!/bin/sh
+# PID 1 of a vigil test VM (busybox, from the initramfs the harness builds).
+# Loads the modules listed in /lib/modules/order, builds the guest root (the host's / over 9p,
+# read-only, with a tmpfs overlay on top so the guest may write without touching the host),
+# mounts the kernel file systems vigil uses, then runs /run/vigil-vm/command.sh (written by the
+# harness on the writable "results" share) chrooted in that root. Its stdout, stderr and exit
+# status go back through the same share; then the VM powers off. Any failure before the command
+# runs is printed on the console and the VM powers off without a status file.
+
+fail() {
+	echo "vigil-vm init: $*" >&2
+	poweroff -f
+	sleep 5
+	reboot -f
+}
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+
+for module in $(cat /lib/modules/order); do
+	insmod "/lib/modules/$module.ko" || fail "insmod $module"
+done
+
+P9='trans=virtio,version=9p2000.L,msize=512000'
+mkdir -p /lower /upper /newroot
+mount -t 9p -o "$P9,ro" hostroot /lower || fail 'mount the host root over 9p'
+mount -t tmpfs -o mode=0755 upper /upper
+mkdir -p /upper/data /upper/work
+mount -t overlay overlay -o lowerdir=/lower,upperdir=/upper/data,workdir=/upper/work /newroot ||
+	fail 'mount the overlay root'
+
+R=/newroot
+mount -t proc proc $R/proc
+mount -t sysfs sysfs $R/sys
+mount -t devtmpfs devtmpfs $R/dev
+mkdir -p $R/dev/pts $R/dev/shm
+mount -t devpts devpts $R/dev/pts
+mount -t tmpfs -o mode=1777 shm $R/dev/shm
+mount -t securityfs securityfs $R/sys/kernel/security || fail 'mount securityfs'
+mount -t bpf bpf $R/sys/fs/bpf || fail 'mount bpffs'
+mount -t tracefs tracefs $R/sys/kernel/tracing || fail 'mount tracefs'
+# A pure cgroup v2 hierarchy at the modern place (the CI host has the hybrid layout instead).
+mount -t cgroup2 cgroup2 $R/sys/fs/cgroup || fail 'mount cgroup2'
+mount -t tmpfs -o mode=1777 tmp $R/tmp
+mount -t tmpfs -o mode=0755 run $R/run
+mkdir -p $R/run/vigil-vm
+mount -t 9p -o "$P9" results $R/run/vigil-vm || fail 'mount the results share'
+
+ifconfig lo 127.0.0.1 up
+hostname vigil-vm
+
+chroot $R /bin/sh /run/vigil-vm/command.sh >$R/run/vigil-vm/stdout 2>$R/run/vigil-vm/stderr
+echo $? >$R/run/vigil-vm/status.tmp
+mv $R/run/vigil-vm/status.tmp $R/run/vigil-vm/status
+sync
+umount $R/run/vigil-vm
+poweroff -f
