@@ -4,7 +4,7 @@
  * `proc.ancestors`, whose entries each merge onto a default ancestor. Left
  * out, `proc.name`/`comm` follow `proc.exe`, `proc.cmdline` follows
  * `proc.args`, and an ancestor's `name` follows its `exe`, as the sensor
- * fills them.
+ * fills them: the file name, cut to the kernel's 15-byte comm.
  */
 import type { Ancestor, VigilEvent } from '../../event/types.js';
 
@@ -74,12 +74,13 @@ function merge(base: unknown, over: unknown): unknown {
   return out;
 }
 
-const basename = (p: string): string => p.slice(p.lastIndexOf('/') + 1);
+/** The comm the kernel sets at exec: the file name, 15 bytes at most. */
+const commOf = (p: string): string => p.slice(p.lastIndexOf('/') + 1).slice(0, 15);
 
 export function sampleEvent(partial: DeepPartial<VigilEvent> = {}): VigilEvent {
   const ev = merge(defaults(), { ...partial, proc: { ...partial.proc, ancestors: undefined } }) as VigilEvent;
   const p = partial.proc ?? {};
-  if (p.exe !== undefined && p.name === undefined) ev.proc.name = basename(p.exe);
+  if (p.exe !== undefined && p.name === undefined) ev.proc.name = commOf(p.exe);
   if (p.comm === undefined && (p.exe !== undefined || p.name !== undefined))
     ev.proc.comm = ev.proc.name.slice(0, 15);
   if (p.args !== undefined && p.cmdline === undefined) ev.proc.cmdline = (p.args as string[]).join(' ');
@@ -89,8 +90,8 @@ export function sampleEvent(partial: DeepPartial<VigilEvent> = {}): VigilEvent {
       return {
         pid: a.pid ?? 4200 - i * 10,
         exe,
-        name: a.name ?? basename(exe),
-        cmdline: a.cmdline ?? a.name ?? basename(exe),
+        name: a.name ?? commOf(exe),
+        cmdline: a.cmdline ?? a.name ?? commOf(exe),
       };
     });
   }
