@@ -221,8 +221,12 @@ void Run(RingReaderState *s) {
 void Finalize(Napi::Env, std::shared_ptr<RingReaderState> *holder, RingReaderState *) {
 	std::shared_ptr<RingReaderState> s = std::move(*holder);
 	delete holder;
-	if (s->thread.joinable())
+	if (s->thread.joinable()) {
+		// Environment teardown finalizes a function whose thread may still poll: stop it.
+		s->request = kAbort;
+		s->Wake();
 		s->thread.join();
+	}
 	s->finalized = true;
 	for (Napi::Promise::Deferred &deferred : s->drains) {
 		try {

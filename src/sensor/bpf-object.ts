@@ -293,6 +293,7 @@ export class BpfObject {
   /**
    * Stops the reader after it has read what is in the ring now; resolves once every batch has
    * been handed to onBatch. (close() instead stops at once and drops undelivered batches.)
+   * Resolves at once when no reader runs, also after close().
    */
   stopRingBuffer(): Promise<void> {
     return this.native.stopRingBuffer();

@@ -2,10 +2,12 @@
 // kind, and that detach/close (and process exit) leave nothing attached.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { type AddressInfo, connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { Worker, type WorkerOptions } from 'node:worker_threads';
 
 import { BpfError, BpfObject, probeProgramType } from '../../src/sensor/bpf-object.js';
 import { requireLive } from '../support/live.js';
@@ -216,6 +218,31 @@ test('a process that exits with objects open and a reader running leaves nothing
   assert.equal(child.status, 0, child.stderr);
   const id = Number(child.stdout.trim());
   assert.ok(id > 0, child.stdout);
+  assert.deepEqual(linksOfPrograms([id]), []);
+  assert.deepEqual(kernelProgramIds('on_getppid'), []);
+});
+
+test('a worker terminated with a reader running stops it and leaves nothing behind', async (t) => {
+  if (!requireLive(t)) return;
+  ensureTracefs();
+  // This file runs as .ts (tsx) in development and as compiled .js in `make test`.
+  const extension = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
+  const facade = new URL(`../../src/sensor/bpf-object.${extension}`, import.meta.url).href;
+  const code = `
+    if (${extension === 'ts'}) (await import('tsx/esm/api')).register();
+    const { BpfObject } = await import(${JSON.stringify(facade)});
+    const { parentPort } = await import('node:worker_threads');
+    const object = BpfObject.open(${JSON.stringify(fixture('ring'))});
+    object.load();
+    object.openRingBuffer('events', () => {});
+    object.attach('on_getppid');
+    parentPort.postMessage(object.programs().find((p) => p.name === 'on_getppid').id);
+    setInterval(() => {}, 1000);
+  `;
+  const worker = new Worker(code, { eval: true, type: 'module' } as WorkerOptions);
+  const [id] = (await once(worker, 'message')) as [number];
+  assert.equal(linksOfPrograms([id]).length, 1);
+  await worker.terminate();
   assert.deepEqual(linksOfPrograms([id]), []);
   assert.deepEqual(kernelProgramIds('on_getppid'), []);
 });
