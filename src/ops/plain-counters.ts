@@ -9,27 +9,29 @@ export const MAX_LABEL_VALUES = 4096;
 export const OVERFLOW_LABEL = 'other';
 
 export class CounterMap {
-  private readonly counts = new Map<string, number>();
+  // One mutable cell per key: an increment is one hash lookup and an add, no Map.set.
+  private readonly cells = new Map<string, { n: number }>();
 
   constructor(private readonly maxKeys = MAX_LABEL_VALUES) {}
 
   add(key: string, n = 1): void {
-    const prev = this.counts.get(key);
-    if (prev !== undefined) {
-      this.counts.set(key, prev + n);
-    } else if (this.counts.size < this.maxKeys) {
-      this.counts.set(key, n);
-    } else {
-      this.counts.set(OVERFLOW_LABEL, (this.counts.get(OVERFLOW_LABEL) ?? 0) + n);
+    const cell = this.cells.get(key);
+    if (cell !== undefined) {
+      cell.n += n;
+      return;
     }
+    const target = this.cells.size < this.maxKeys ? key : OVERFLOW_LABEL;
+    const existing = this.cells.get(target);
+    if (existing !== undefined) existing.n += n;
+    else this.cells.set(target, { n });
   }
 
   get(key: string): number {
-    return this.counts.get(key) ?? 0;
+    return this.cells.get(key)?.n ?? 0;
   }
 
-  entries(): IterableIterator<[string, number]> {
-    return this.counts.entries();
+  *entries(): IterableIterator<[string, number]> {
+    for (const [key, cell] of this.cells) yield [key, cell.n];
   }
 }
 
