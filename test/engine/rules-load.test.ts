@@ -335,6 +335,29 @@ describe('rule attributes', () => {
     );
   });
 
+  it("unused macros and lists get Falco's warnings", () => {
+    const rs = load([
+      '- list: used_inner',
+      '  items: [a]',
+      '- list: used',
+      '  items: [used_inner, b]',
+      '- list: unused',
+      '  items: [c]',
+      '- macro: used_macro',
+      '  condition: proc.name in (used)',
+      '- macro: unused_macro',
+      '  condition: proc.name = x',
+      ...rule('R', 'evt.type = execve and used_macro'),
+    ]);
+    assert.deepEqual(
+      rs.info.warnings.map((w) => `${w.line}:${w.col}: ${w.item?.kind} '${w.item?.name}': ${w.message}`),
+      [
+        "9:3: macro 'unused_macro': Macro not referenced by any rule/macro",
+        "5:3: list 'unused': List not referenced by any rule/macro/list",
+      ],
+    );
+  });
+
   it('required versions are reported', () => {
     const rs = load([
       '- required_engine_version: 0.26.0',

@@ -64,7 +64,7 @@ export function unquoteListItem(v: string): string {
 const ESCAPES: Record<string, string> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
 
 /** A list's items with references to lists defined before it expanded, in Falco's order. */
-export function expandLists(lists: ReadonlyMap<string, ListDef>): Map<string, string[]> {
+export function expandLists(lists: ReadonlyMap<string, ListDef>, used?: Set<string>): Map<string, string[]> {
   const out = new Map<string, string[]>();
   const ordered = [...lists.values()].sort((a, b) => a.index - b.index);
   for (const list of ordered) {
@@ -72,8 +72,12 @@ export function expandLists(lists: ReadonlyMap<string, ListDef>): Map<string, st
     for (const { value } of list.items) {
       const ref = lists.get(value);
       const expanded = ref && ref.index < list.visibility ? out.get(value) : undefined;
-      if (expanded) items.push(...expanded);
-      else items.push(unquoteListItem(value));
+      if (expanded) {
+        items.push(...expanded);
+        used?.add(value);
+      } else {
+        items.push(unquoteListItem(value));
+      }
     }
     out.set(list.name, items);
   }
@@ -100,7 +104,9 @@ function joined(pieces: RuleDef['condition'], item: ItemRef): LocatedText {
 
 export function compileRules(col: Collector): CompileResult {
   const result: CompileResult = { rules: [], skipped: [], warnings: [], errors: [] };
-  const lists = expandLists(col.lists);
+  const usedLists = new Set<string>();
+  const usedMacros = new Set<string>();
+  const lists = expandLists(col.lists, usedLists);
 
   const macros = new Map<string, Expr>();
   for (const m of [...col.macros.values()].sort((a, b) => a.index - b.index)) {
@@ -133,7 +139,9 @@ export function compileRules(col: Collector): CompileResult {
     }
     let compiled: ReturnType<typeof compileCondition>;
     try {
-      compiled = compileCondition(parseCondition(text.text, text), { lists, macros });
+      const expr = parseCondition(text.text, text);
+      markUsed(expr, macros, lists, usedMacros, usedLists);
+      compiled = compileCondition(expr, { lists, macros });
     } catch (err) {
       const d = conditionError(err, r.loc, item);
       if (r.skipIfUnknownFilter && /unknown field|not a supported filter field/i.test(d.message)) {
@@ -167,7 +175,51 @@ export function compileRules(col: Collector): CompileResult {
       index: r.index,
     });
   }
+  for (const m of col.macros.values()) {
+    if (!usedMacros.has(m.name)) {
+      result.warnings.push(
+        diagnosticAt(m.loc, { kind: 'macro', name: m.name }, 'Macro not referenced by any rule/macro'),
+      );
+    }
+  }
+  for (const l of col.lists.values()) {
+    if (!usedLists.has(l.name)) {
+      result.warnings.push(
+        diagnosticAt(l.loc, { kind: 'list', name: l.name }, 'List not referenced by any rule/macro/list'),
+      );
+    }
+  }
   return result;
+}
+
+/** Records the macros and lists a condition reaches (for Falco's unused-item warnings). */
+function markUsed(
+  e: Expr,
+  macros: ReadonlyMap<string, Expr>,
+  lists: ReadonlyMap<string, string[]>,
+  usedMacros: Set<string>,
+  usedLists: Set<string>,
+): void {
+  switch (e.kind) {
+    case 'and':
+    case 'or':
+      for (const c of e.children) markUsed(c, macros, lists, usedMacros, usedLists);
+      return;
+    case 'not':
+      return markUsed(e.child, macros, lists, usedMacros, usedLists);
+    case 'macro': {
+      const m = macros.get(e.name);
+      if (m === undefined || usedMacros.has(e.name)) return;
+      usedMacros.add(e.name);
+      return markUsed(m, macros, lists, usedMacros, usedLists);
+    }
+    case 'check': {
+      const r = e.right;
+      const values = r?.kind === 'list' ? r.items : r?.kind === 'value' ? [r] : [];
+      for (const v of values) if (!v.quoted && lists.has(v.value)) usedLists.add(v.value);
+      return;
+    }
+  }
 }
 
 /** Falco: the condition (appends joined by spaces); with exceptions `(cond) and not (...)`. */
