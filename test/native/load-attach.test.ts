@@ -9,7 +9,13 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 
-import { BpfError, BpfObject, probeProgramType } from '../../src/sensor/bpf-object.js';
+import {
+  BpfError,
+  BpfObject,
+  probeHelper,
+  probeMapType,
+  probeProgramType,
+} from '../../src/sensor/bpf-object.js';
 import { requireLive } from '../support/live.js';
 import {
   SyscallLoop,
@@ -18,9 +24,10 @@ import {
   kernelProgramIds,
   linksOfPrograms,
   repoRoot,
+  stillLoaded,
 } from './support.js';
 
-const KINDS = ['tp_getppid', 'raw_enter', 'rawtp_exit', 'btf_enter', 'lsm_open', 'cg_connect4'];
+const KINDS = ['tp_getppid', 'raw_enter', 'rawtp_exit', 'btf_enter', 'lsm_open', 'cg_connect4', 'core_read'];
 
 /** attach-kinds.bpf.o with only these programs loaded. */
 function openKinds(...programs: string[]): BpfObject {
@@ -197,7 +204,7 @@ test('close() detaches every link and unloads every program', async (t) => {
   assert.equal(linksOfPrograms(ids).length, names.length);
   object.close();
   assert.deepEqual(linksOfPrograms(ids), []);
-  for (const name of names) assert.deepEqual(kernelProgramIds(name), []);
+  assert.deepEqual(stillLoaded(ids), []);
 });
 
 test('a process that exits with objects open and a reader running leaves nothing behind', (t) => {
@@ -219,7 +226,7 @@ test('a process that exits with objects open and a reader running leaves nothing
   const id = Number(child.stdout.trim());
   assert.ok(id > 0, child.stdout);
   assert.deepEqual(linksOfPrograms([id]), []);
-  assert.deepEqual(kernelProgramIds('on_getppid'), []);
+  assert.deepEqual(stillLoaded([id]), []);
 });
 
 test('a worker terminated with a reader running stops it and leaves nothing behind', async (t) => {
@@ -244,5 +251,60 @@ test('a worker terminated with a reader running stops it and leaves nothing behi
   assert.equal(linksOfPrograms([id]).length, 1);
   await worker.terminate();
   assert.deepEqual(linksOfPrograms([id]), []);
-  assert.deepEqual(kernelProgramIds('on_getppid'), []);
+  assert.deepEqual(stillLoaded([id]), []);
+});
+
+test('probes pass libbpf feature checks through', (t) => {
+  if (!requireLive(t)) return;
+  assert.equal(probeProgramType('tracepoint'), true);
+  assert.equal(probeMapType('ringbuf'), true);
+  assert.equal(probeHelper('tracepoint', 1), true); // bpf_map_lookup_elem
+  assert.throws(() => probeProgramType('no_such_type'), RangeError);
+});
+
+test('btfCustomPath: CO-RE against the kernel BTF given explicitly; a missing file fails the load', (t) => {
+  if (!requireLive(t)) return;
+  const autoload = Object.fromEntries(KINDS.map((name) => [name, name === 'core_read']));
+  const good = BpfObject.open(fixture('attach-kinds'), {
+    autoload,
+    btfCustomPath: '/sys/kernel/btf/vmlinux',
+  });
+  try {
+    good.load();
+  } finally {
+    good.close();
+  }
+  const bad = BpfObject.open(fixture('attach-kinds'), { autoload, btfCustomPath: '/nonexistent/vmlinux' });
+  try {
+    assert.throws(
+      () => bad.load(),
+      (e: unknown) => e instanceof BpfError && e.code === 'ENOENT',
+    );
+  } finally {
+    bad.close();
+  }
+});
+
+test('reuseMaps: two objects share one map', (t) => {
+  if (!requireLive(t)) return;
+  const first = BpfObject.open(fixture('ring'));
+  const unloaded = BpfObject.open(fixture('ring'));
+  try {
+    first.load();
+    assert.throws(() => BpfObject.open(fixture('ring'), { reuseMaps: { scratch: unloaded } }), {
+      code: 'EINVAL',
+    });
+    const second = BpfObject.open(fixture('ring'), { reuseMaps: { scratch: first, events: first } });
+    try {
+      second.load();
+      const key = Buffer.from([1, 0, 0, 0]);
+      second.mapUpdate('scratch', key, Buffer.from([9, 0, 0, 0, 0, 0, 0, 0]));
+      assert.deepEqual(first.mapLookup('scratch', key), Buffer.from([9, 0, 0, 0, 0, 0, 0, 0]));
+    } finally {
+      second.close();
+    }
+  } finally {
+    first.close();
+    unloaded.close();
+  }
 });

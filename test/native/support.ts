@@ -54,6 +54,12 @@ export function kernelProgramIds(name: string): number[] {
     .map((p) => p.id);
 }
 
+/** Which of these kernel program ids are still loaded. */
+export function stillLoaded(progIds: number[]): number[] {
+  const loaded = new Set(bpftool<BpftoolProg[]>(['prog', 'show']).map((p) => p.id));
+  return progIds.filter((id) => loaded.has(id));
+}
+
 /** Ids of the BPF links whose program is one of these. */
 export function linksOfPrograms(progIds: number[]): number[] {
   return bpftool<BpftoolLink[]>(['link', 'show'])
