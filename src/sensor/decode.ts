@@ -69,6 +69,7 @@ export class Decoder {
   private groupCache = new Map<number, GroupInfo>();
   private usersGen = -1;
   private readonly containers = new Map<string, ContainerInfo>();
+  private readonly envMemo = new Map<string, string[]>();
   /** Records that were not understood (unknown type, size that does not fit). */
   malformed = 0;
 
@@ -265,6 +266,21 @@ export class Decoder {
     return s[i] >= s[i + 1] ? '' : this.b.toString('utf8', s[i], s[i + 1]);
   }
 
+  /**
+   * envp as entries. Children of one shell mostly share one environment: the
+   * last few distinct ones are kept, and their arrays shared (read-only).
+   */
+  private envOf(s: number[]): string[] {
+    const raw = this.utf8(s, EXEC_STR.env);
+    let env = this.envMemo.get(raw);
+    if (env === undefined) {
+      env = splitNul(raw);
+      if (this.envMemo.size >= 64) this.envMemo.delete(this.envMemo.keys().next().value!);
+      this.envMemo.set(raw, env);
+    }
+    return env;
+  }
+
   // ---- process family --------------------------------------------------------
 
   private exec(w: WireEventType, rec: number, p: number, wanted: boolean): VigilEvent | null {
@@ -297,7 +313,7 @@ export class Decoder {
       args,
       cmdline: cmdlineOf(name, args),
       cwd: this.utf8(s, EXEC_STR.cwd),
-      env: splitNul(this.utf8(s, EXEC_STR.env)),
+      env: this.envOf(s),
       tty: dv.getUint32(p + EX.tty, true),
       start_ts: this.u64(p + EX.start_ns) + this.offsetNs,
       cap_effective: this.u64(p + EX.cap_effective),
@@ -472,7 +488,6 @@ export class Decoder {
     const args: EventArgs = {};
     const raw: Record<string, number> = {};
     const fd: FdInfo = { num: fdNum, type: 'file', name, nameraw: raw0 };
-    const second = (): FdInfo => this.secondPath(s, cwd);
     switch (w.type) {
       case 'open':
       case 'openat':
@@ -528,7 +543,7 @@ export class Decoder {
       case 'renameat2':
       case 'link':
       case 'linkat':
-        ev.fd2 = second();
+        ev.fd2 = this.secondPath(s, cwd);
         args.oldpath = name;
         args.newpath = ev.fd2.name;
         if (w.type === 'renameat2') args.flags = F.renderFlags(F.RENAME_FLAGS, flags);
@@ -538,7 +553,7 @@ export class Decoder {
       case 'symlink':
       case 'symlinkat': {
         // The link is the file created; its target is stored as given (it is relative to the link).
-        const link = second();
+        const link = this.secondPath(s, cwd);
         ev.fd2 = { type: 'file', name: raw0, nameraw: raw0 };
         fd.name = link.name;
         fd.nameraw = link.nameraw;
@@ -547,7 +562,7 @@ export class Decoder {
         break;
       }
       case 'mount':
-        fd.name = second().name;
+        fd.name = this.secondPath(s, cwd).name;
         fd.nameraw = this.utf8(s, FILE_STR.path2);
         fd.type = 'directory';
         args.dev = raw0;

@@ -56,8 +56,21 @@ export const OPEN_FLAGS: Table = [
   ['O_TMPFILE', 0o20000000 | 0o200000],
 ];
 
+const openFlagsMemo = new Map<number, string>();
+
 /** open(2) flags as Falco shows them: the access mode always named (O_RDONLY is 0). */
 export function renderOpenFlags(v: number): string {
+  let s = openFlagsMemo.get(v);
+  if (s === undefined) {
+    s = openFlagsText(v);
+    // A process picks few distinct flag words: a small memo spares the hot path the rendering.
+    if (openFlagsMemo.size >= 1024) openFlagsMemo.clear();
+    openFlagsMemo.set(v, s);
+  }
+  return s;
+}
+
+function openFlagsText(v: number): string {
   let rest = v;
   const names: string[] = [];
   if ((v & 3) === 0) names.push('O_RDONLY');
@@ -84,8 +97,10 @@ export function isOpenWrite(flags: number): boolean {
 
 /** A file mode in octal with a leading 0, as Falco renders evt.arg.mode ("0644"). */
 export function renderMode(mode: number): string {
-  return `0${(mode & 0o7777).toString(8)}`;
+  const m = mode & 0o7777;
+  return (MODES[m] ??= `0${m.toString(8)}`);
 }
+const MODES: string[] = new Array(0o10000);
 
 export const ERRNO_NAMES: Table = [
   ['EPERM', 1],

@@ -12,16 +12,20 @@ export function resolvePath(dir: string, raw: string): string {
   return normalize(`${dir}/${raw}`);
 }
 
-/** Fast check for the common case: already absolute and normal. */
+/** Fast check for the common case, in one pass: no '//', no '.' or '..' component, no trailing '/'. */
 function isNormal(p: string): boolean {
-  return (
-    p.indexOf('//') === -1 &&
-    p.indexOf('/./') === -1 &&
-    p.indexOf('/../') === -1 &&
-    !p.endsWith('/.') &&
-    !p.endsWith('/..') &&
-    (p.length === 1 || !p.endsWith('/'))
-  );
+  const n = p.length;
+  for (let i = 0; i < n; i++) {
+    if (p.charCodeAt(i) !== 47) continue;
+    if (i + 1 === n) return n === 1; // trailing slash (but '/' itself is fine)
+    const c1 = p.charCodeAt(i + 1);
+    if (c1 === 47) return false;
+    if (c1 !== 46) continue;
+    // "/." : a '.' or '..' component when followed by '/' or the end
+    if (i + 2 === n || p.charCodeAt(i + 2) === 47) return false;
+    if (p.charCodeAt(i + 2) === 46 && (i + 3 === n || p.charCodeAt(i + 3) === 47)) return false;
+  }
+  return true;
 }
 
 function normalize(p: string): string {

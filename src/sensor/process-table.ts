@@ -135,8 +135,7 @@ export class ProcessTable {
     e.egid = c.egid;
     e.loginuid = c.loginuid;
     e.comm = c.comm;
-    const { exitedAt: _exitedAt, ...rest } = e;
-    const snap: ProcessInfo = { ...rest, tid: c.tid, ancestors: this.ancestors(e) };
+    const snap = snapshot(e, c.tid, this.ancestors(e));
     slot.snap = snap;
     slot.snapGen = this.gen;
     return snap;
@@ -260,6 +259,44 @@ export class ProcessTable {
       this.slots.delete(pid);
     }
   }
+}
+
+/** The ProcessInfo of an entry: every field spelled out (one object shape, no spread). */
+function snapshot(e: ProcEntry, tid: number, ancestors: Ancestor[]): ProcessInfo {
+  return {
+    pid: e.pid,
+    tid,
+    ppid: e.ppid,
+    vpid: e.vpid,
+    sid: e.sid,
+    vpgid: e.vpgid,
+    uid: e.uid,
+    gid: e.gid,
+    euid: e.euid,
+    egid: e.egid,
+    loginuid: e.loginuid,
+    name: e.name,
+    comm: e.comm,
+    exe: e.exe,
+    args: e.args,
+    cmdline: e.cmdline,
+    cwd: e.cwd,
+    env: e.env,
+    tty: e.tty,
+    start_ts: e.start_ts,
+    cap_effective: e.cap_effective,
+    cap_permitted: e.cap_permitted,
+    cap_inheritable: e.cap_inheritable,
+    exe_ino: e.exe_ino,
+    exe_ctime: e.exe_ctime,
+    exe_mtime: e.exe_mtime,
+    exe_writable: e.exe_writable,
+    exe_upper_layer: e.exe_upper_layer,
+    exe_from_memfd: e.exe_from_memfd,
+    container_id: e.container_id,
+    cgroup: e.cgroup,
+    ancestors,
+  };
 }
 
 /** What the record header alone tells about a process nobody could look up. */

@@ -1,0 +1,126 @@
+/**
+ * Kernel-to-TypeScript throughput of the sensor, on two workloads:
+ *   - a storm of 5,000 short processes (bash running /usr/bin/true 5,000 times)
+ *   - a loop of 1,000,000 opens of one marker file (python3)
+ * For each: events decoded, wall time from the workload's start until its last
+ * event was decoded, decoded events/s over that time, the decoder's own
+ * capacity (records / time spent decoding), and the kernel's drop counter.
+ * Needs root. Run: node --import tsx bench/sensor.ts  (or node dist/bench/sensor.js)
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { EventType, VigilEvent } from '../src/event/types.js';
+import { Sensor, type SensorStats } from '../src/sensor/sensor.js';
+
+export interface WorkloadResult {
+  name: string;
+  expected: number;
+  seen: number;
+  records: number;
+  seconds: number;
+  eventsPerSecond: number;
+  decodeCapacityPerSecond: number;
+  dropped: number;
+}
+
+interface Workload {
+  name: string;
+  types: EventType[];
+  expected: number;
+  cmd: string;
+  args: string[];
+  /** Counts the events that belong to the workload. */
+  matches: (e: VigilEvent, rootPid: number) => boolean;
+}
+
+function waitExit(cmd: string, args: string[]): { pid: number; done: Promise<number | null> } {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  return { pid: child.pid!, done: new Promise((r) => child.on('close', r)) };
+}
+
+export async function runWorkload(w: Workload, ringBytes?: number): Promise<WorkloadResult> {
+  let seen = 0;
+  let rootPid = -1;
+  let rootExited = false;
+  const sensor = await Sensor.start({
+    types: new Set(w.types),
+    ringBytes,
+    onEvents: (events) => {
+      for (const e of events) {
+        if (w.matches(e, rootPid)) seen++;
+        else if (e.type === 'procexit' && e.proc.pid === rootPid) rootExited = true;
+      }
+    },
+  });
+  const before: SensorStats = sensor.stats();
+  const t0 = process.hrtime.bigint();
+  const child = waitExit(w.cmd, w.args);
+  rootPid = child.pid;
+  await child.done;
+  // Everything the workload did is in the ring before its procexit: wait for that.
+  const deadline = Date.now() + 120_000;
+  while (!rootExited && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const after = await sensor.stop();
+  const records = after.records - before.records;
+  return {
+    name: w.name,
+    expected: w.expected,
+    seen,
+    records,
+    seconds,
+    eventsPerSecond: records / seconds,
+    decodeCapacityPerSecond: records / ((after.decodeNs - before.decodeNs) / 1e9),
+    dropped: after.dropped - before.dropped,
+  };
+}
+
+export function processStorm(n = 5000): Workload {
+  return {
+    name: `${n} short processes`,
+    types: ['execve'],
+    expected: n,
+    cmd: '/usr/bin/bash',
+    args: ['-c', `for ((i = 0; i < ${n}; i++)); do /usr/bin/true; done`],
+    matches: (e, root) => e.type === 'execve' && e.proc.exe === '/usr/bin/true' && e.proc.ppid === root,
+  };
+}
+
+export function openLoop(marker: string, n = 1_000_000): Workload {
+  return {
+    name: `${n.toLocaleString('en')} opens`,
+    types: ['openat'],
+    expected: n,
+    cmd: '/usr/bin/python3',
+    args: [
+      '-c',
+      `import os\np = ${JSON.stringify(marker)}\nfor _ in range(${n}): os.close(os.open(p, os.O_RDONLY))`,
+    ],
+    matches: (e) => e.type === 'openat' && e.fd?.name === marker,
+  };
+}
+
+function print(r: WorkloadResult): void {
+  const f = (n: number): string => Math.round(n).toLocaleString('en');
+  console.log(
+    `${r.name.padEnd(22)} seen ${f(r.seen)}/${f(r.expected)}  records ${f(r.records)}  ` +
+      `${r.seconds.toFixed(2)} s  ${f(r.eventsPerSecond)} events/s end to end  ` +
+      `decoder capacity ${f(r.decodeCapacityPerSecond)} events/s  drops ${r.dropped}`,
+  );
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-'));
+  const marker = join(dir, 'marker-file');
+  writeFileSync(marker, '');
+  try {
+    print(await runWorkload(processStorm()));
+    print(await runWorkload(openLoop(marker)));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await main();
