@@ -305,6 +305,16 @@ describe('rule attributes', () => {
     assert.deepEqual(load(rule('Quiet', 'proc.name = nc', ['  warn_evttypes: false'])).info.warnings, []);
   });
 
+  it('a rule only for event types vigil does not produce is loaded, with a warning', () => {
+    const rs = load(rule('Never', 'evt.type in (execveat, sendmsg)'));
+    assert.equal(rs.info.rules[0].eventTypes?.size, 0);
+    assert.deepEqual(
+      rs.info.warnings.map((w) => w.message),
+      ['Rule can never fire: vigil produces none of the event types its condition allows'],
+    );
+    assert.equal(rs.eventTypes().size, 0);
+  });
+
   it('skip-if-unknown-filter: a rule with an unknown field is skipped, not an error', () => {
     const rs = load(
       rule('New', 'evt.type = execve and proc.future_field = 1', ['  skip-if-unknown-filter: true']),

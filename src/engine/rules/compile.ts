@@ -153,6 +153,12 @@ export function compileRules(col: Collector): CompileResult {
     }
     const output = compileOutput(r, item, result.errors);
     if (!output) continue;
+    if (compiled.eventTypes !== null && compiled.eventTypes.size === 0 && r.enabled) {
+      result.warnings.push({
+        ...where,
+        message: 'Rule can never fire: vigil produces none of the event types its condition allows',
+      });
+    }
     if (compiled.eventTypes === null && r.warnEvttypes) {
       result.warnings.push({
         ...where,
