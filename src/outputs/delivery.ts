@@ -14,7 +14,7 @@ import type { Alert } from '../event/alert.js';
 import type { AlertSummary, Delivery, DeliveryItem, Output } from './output.js';
 import { DeliveryError } from './output.js';
 import type { Redactor } from './secrets.js';
-import type { AlertStore, InflightBatch } from './store.js';
+import type { AlertStore, InflightBatch, StoredAlert } from './store.js';
 import { Throttle, backoffMs, type ThrottleOptions } from './throttle.js';
 
 /** An alert as handed to the runners: `id` is its store row, absent when the store could not take it. */
@@ -260,14 +260,14 @@ export class SinkRunner {
     this.summaries.push(...this.throttle.takeDue());
     let taken: QueuedAlert[] = [];
     if (this.backlog && store) {
-      let rows;
+      let rows: StoredAlert[] = [];
       try {
         rows = store.readAfter(this.cursor, this.opts.minRank, this.opts.batchMax);
+        if (rows.length === 0) this.backlog = false;
       } catch (err) {
+        // The store's health says why; meanwhile what it never got (in memory) still goes out.
         this.lastError = this.errText(err);
-        return Date.now() + 1000;
       }
-      if (rows.length === 0) this.backlog = false;
       const now = Date.now();
       for (const row of rows) {
         try {

@@ -120,8 +120,11 @@ export class AlertStore {
       db.pragma('busy_timeout = 5000');
       if (!opts.readonly) {
         if ((db.pragma('user_version', { simple: true }) as number) === 0) {
-          // Must precede the first table: lets size retention give pages back to the file system.
+          // Both must precede the first table. auto_vacuum lets size retention give pages back to the
+          // file system; 16 KiB pages halve the CPU per stored alert (~1.5 KB of JSON each: fewer WAL
+          // frames and write calls per commit) without making the outbox's small updates costly.
           db.pragma('auto_vacuum = INCREMENTAL');
+          db.pragma('page_size = 16384');
         }
         const mode = db.pragma('journal_mode = WAL', { simple: true });
         if (String(mode).toLowerCase() !== 'wal') {
