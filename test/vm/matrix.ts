@@ -65,7 +65,7 @@ for (const kernel of KERNELS) {
     const err = prefixed(`[${kernel}] `, (text) => process.stderr.write(text));
     const result = await runInVm({
       kernel,
-      command: ['node', '--test', '--test-reporter=spec', ...files],
+      command: ['node', '--test', '--test-concurrency=1', '--test-reporter=spec', ...files],
       env: process.env.CI ? { CI: process.env.CI } : {},
       timeoutMs: SUITE_TIMEOUT_MS,
       onStdout: (chunk) => out.push(chunk),

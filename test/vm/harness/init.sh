@@ -24,7 +24,9 @@ done
 
 P9='trans=virtio,version=9p2000.L,msize=512000'
 mkdir -p /lower /upper /newroot
-mount -t 9p -o "$P9,ro" hostroot /lower || fail 'mount the host root over 9p'
+# cache=loose: the guest keeps what it read (node starts ~3x faster than with cache=none); the
+# host's files are not expected to change while a test VM runs.
+mount -t 9p -o "$P9,ro,cache=loose" hostroot /lower || fail 'mount the host root over 9p'
 mount -t tmpfs -o mode=0755 upper /upper
 mkdir -p /upper/data /upper/work
 mount -t overlay overlay -o lowerdir=/lower,upperdir=/upper/data,workdir=/upper/work /newroot ||
