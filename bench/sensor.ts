@@ -3,8 +3,10 @@
  *   - a storm of 5,000 short processes (bash running /usr/bin/true 5,000 times)
  *   - a loop of 1,000,000 opens of one marker file (python3)
  * For each: events decoded, wall time from the workload's start until its last
- * event was decoded, decoded events/s over that time, the decoder's own
- * capacity (records / time spent decoding), and the kernel's drop counter.
+ * event was decoded, decoded events/s over that time (bounded by how fast the
+ * workload runs), the decoder's capacity (records / wall time spent decoding),
+ * records per CPU-second of the agent process (the figure that holds on a
+ * busy machine), and the kernel's drop counter.
  * Needs root. Run: node --import tsx bench/sensor.ts  (or node dist/bench/sensor.js)
  */
 import { spawn } from 'node:child_process';
@@ -22,6 +24,8 @@ export interface WorkloadResult {
   seconds: number;
   eventsPerSecond: number;
   decodeCapacityPerSecond: number;
+  /** Records per CPU-second of the whole agent process (reader thread, decode, consumer). */
+  cpuCapacityPerSecond: number;
   dropped: number;
 }
 
@@ -55,6 +59,7 @@ export async function runWorkload(w: Workload, ringBytes?: number): Promise<Work
     },
   });
   const before: SensorStats = sensor.stats();
+  const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   const child = waitExit(w.cmd, w.args);
   rootPid = child.pid;
@@ -63,6 +68,7 @@ export async function runWorkload(w: Workload, ringBytes?: number): Promise<Work
   const deadline = Date.now() + 120_000;
   while (!rootExited && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = process.cpuUsage(cpu0);
   const after = await sensor.stop();
   const records = after.records - before.records;
   return {
@@ -73,6 +79,7 @@ export async function runWorkload(w: Workload, ringBytes?: number): Promise<Work
     seconds,
     eventsPerSecond: records / seconds,
     decodeCapacityPerSecond: records / ((after.decodeNs - before.decodeNs) / 1e9),
+    cpuCapacityPerSecond: records / ((cpu.user + cpu.system) / 1e6),
     dropped: after.dropped - before.dropped,
   };
 }
@@ -107,7 +114,8 @@ function print(r: WorkloadResult): void {
   console.log(
     `${r.name.padEnd(22)} seen ${f(r.seen)}/${f(r.expected)}  records ${f(r.records)}  ` +
       `${r.seconds.toFixed(2)} s  ${f(r.eventsPerSecond)} events/s end to end  ` +
-      `decoder capacity ${f(r.decodeCapacityPerSecond)} events/s  drops ${r.dropped}`,
+      `decoder ${f(r.decodeCapacityPerSecond)} events/s  per agent CPU-second ${f(r.cpuCapacityPerSecond)}  ` +
+      `drops ${r.dropped}`,
   );
 }
 
