@@ -16,7 +16,7 @@ std::vector<uint8_t> ReadObjectFile(Napi::Env env, const std::string &path);
 
 // Throws BpfError (LIBBPF_ERRNO__FORMAT) when libbpf crashes opening these bytes in a child
 // process; returns normally otherwise (including when libbpf reports an ordinary error, which the
-// caller then gets, with libbpf's message, from its own open).
+// caller then gets, with libbpf's message, from its own open, and when fork itself fails).
 void CheckOpenDoesNotCrash(Napi::Env env, const std::string &path,
                            const std::vector<uint8_t> &image, const char *objectName);
 

@@ -7,6 +7,9 @@
  * still open when the process exits (or its environment is torn down) are closed then, so no
  * program stays attached. After `close()` every method throws a BpfError with code 'EBADF'.
  *
+ * Opening parses the file in a forked child first (libbpf 1.1 segfaults on some corrupt .BTF
+ * sections; a crash there becomes a BpfError). That costs a fork per open: ~15 ms at 350 MB RSS.
+ *
  * Errors: every failure of libbpf or the kernel is a {@link BpfError} carrying `errno`, `code`
  * ('EPERM', 'ENOENT', or libbpf's own 'LIBBPF_ERRNO__FORMAT' etc. for malformed objects), `op`,
  * what libbpf printed during the call (`libbpfLog`, also appended to the message) and, when the
