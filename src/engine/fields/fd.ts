@@ -44,7 +44,19 @@ const serverIp = (fd: FdInfo) => (fd.is_server ? fd.lip : fd.rip);
 const clientPort = (fd: FdInfo) => (fd.is_server ? fd.rport : fd.lport);
 const serverPort = (fd: FdInfo) => (fd.is_server ? fd.lport : fd.rport);
 
+// Several rules ask for fd.directory of the same event (Falco's sensitive_files, access_log_files):
+// the slice is computed once per fd object (events are immutable), not once per rule.
+let lastDirFd: FdInfo | undefined;
+let lastDir: string | undefined;
 function directoryOf(fd: FdInfo): string | undefined {
+  if (fd !== lastDirFd) {
+    lastDir = directoryOfUncached(fd);
+    lastDirFd = fd;
+  }
+  return lastDir;
+}
+
+function directoryOfUncached(fd: FdInfo): string | undefined {
   if (fd.type === 'directory') return fd.name;
   if (!FILE_LIKE.has(fd.type)) return undefined;
   const slash = fd.name.lastIndexOf('/');

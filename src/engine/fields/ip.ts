@@ -17,6 +17,23 @@ function v4ToInt(s: string): number {
   return ((+p[0] << 24) | (+p[1] << 16) | (+p[2] << 8) | +p[3]) >>> 0;
 }
 
+/**
+ * IPv4 text -> number, -1 when not IPv4. Falco's outbound macro tests each connect's addresses
+ * against several networks; isIPv4 is a regular expression, so the parse is remembered (bounded:
+ * the table starts over when full, event data cannot grow it without limit).
+ */
+const V4_CACHE = new Map<string, number>();
+const V4_CACHE_MAX = 4096;
+function v4Cached(ip: string): number {
+  let v = V4_CACHE.get(ip);
+  if (v === undefined) {
+    v = isIPv4(ip) ? v4ToInt(ip) : -1;
+    if (V4_CACHE.size >= V4_CACHE_MAX) V4_CACHE.clear();
+    V4_CACHE.set(ip, v);
+  }
+  return v;
+}
+
 function v6ToBigInt(s: string): bigint {
   const canon = canonicalIp(s) ?? s;
   const [head, tail] = canon.includes('::') ? canon.split('::') : [canon, undefined];
@@ -47,7 +64,10 @@ export function parseNet(s: string): IpNet | undefined {
     const net = bits === 0 ? 0 : Math.floor(v4ToInt(addr) / 2 ** shift);
     return {
       text: s,
-      contains: (ip) => isIPv4(ip) && (bits === 0 || Math.floor(v4ToInt(ip) / 2 ** shift) === net),
+      contains: (ip) => {
+        const v = v4Cached(ip);
+        return v >= 0 && (bits === 0 || Math.floor(v / 2 ** shift) === net);
+      },
     };
   }
   if (isIPv6(addr)) {
