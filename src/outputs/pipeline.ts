@@ -134,10 +134,20 @@ export async function openOutputs(
   const flush = (): void => {
     scheduled = false;
     if (pending.length === 0) return;
-    const alerts = pending;
+    const alerts: Alert[] = [];
+    const jsons: string[] = [];
+    for (const a of pending) {
+      try {
+        jsons.push(JSON.stringify(a));
+        alerts.push(a);
+      } catch (err) {
+        // An alert that cannot be serialised (a bug upstream) must not take the others down.
+        logger.error({ rule: a?.rule, err: String(err) }, 'alert dropped: not serialisable');
+      }
+    }
     pending = [];
+    if (alerts.length === 0) return;
     if (storeEnabled && !store && Date.now() - lastOpenAttempt > STORE_REOPEN_MS) tryOpenStore();
-    const jsons = alerts.map((a) => JSON.stringify(a));
     let ids: number[] | undefined;
     if (store) {
       try {

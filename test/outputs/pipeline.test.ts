@@ -202,3 +202,24 @@ test('secrets never appear in health or errors', async () => {
     /environment variable VIGIL_NOT_SET_X is not set/,
   );
 });
+
+test('an alert that cannot be serialised is dropped and logged; the others go on', async () => {
+  const rx = await startReceiver();
+  const records: string[] = [];
+  const log = pino({ level: 'error' }, { write: (l: string) => void records.push(l) });
+  const out = await openOutputs(
+    { store: { path: join(dir, 'bad.db') }, sinks: [{ type: 'http', url: rx.url }] },
+    log,
+  );
+  const bad = makeAlert(1) as Alert & { loop?: unknown };
+  bad.loop = bad;
+  out.submit(makeAlert(0));
+  out.submit(bad);
+  out.submit(makeAlert(2));
+  await rx.until((reqs) => reqs.flatMap((r) => JSON.parse(r.body)).length >= 2);
+  await out.close();
+  await rx.close();
+  assert.deepEqual(rx.requests.flatMap((r) => JSON.parse(r.body) as Alert[]).map(seqOf), [0, 2]);
+  assert.equal(out.health().store.committed, 2);
+  assert.ok(records.some((l) => l.includes('alert dropped: not serialisable')));
+});

@@ -112,7 +112,11 @@ export class SyslogSink implements Output {
   private async sendUdp(msgs: Buffer[]): Promise<void> {
     if (!this.udp) {
       this.udp = dgram.createSocket(net.isIPv6(this.cfg.host) ? 'udp6' : 'udp4');
-      this.udp.on('error', () => this.udp?.close());
+      const sock = this.udp;
+      sock.on('error', () => {
+        if (this.udp === sock) this.udp = undefined;
+        sock.close();
+      });
       this.udp.unref();
     }
     const sock = this.udp;
