@@ -1,13 +1,14 @@
 // Process records under the conditions that break naive sensors: a storm of short-lived
-// processes, a multi-threaded exit, a container-style cgroup.
+// processes, a multi-threaded exit, a container-style cgroup, an overlayfs executable.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdirSync, readFileSync, rmdirSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, rmdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 
-import { LAYOUT } from '../../src/sensor/layout.js';
+import { HDR_F_EXE_UPPER_LAYER, LAYOUT } from '../../src/sensor/layout.js';
 import { requireLive } from '../support/live.js';
 import { payloadI32, type RawRecord } from './records.js';
 import { startSensors, typeValue } from './support.js';
@@ -85,4 +86,28 @@ test('a process in a /docker/<64 hex> cgroup has that cgroup path and id', async
   assert.ok(exec);
   assert.equal(exec.strings[4], `/docker/${id}`);
   assert.equal(exec.cgroupId, BigInt(statSync(cgroup).ino));
+});
+
+test('an executable from an overlayfs upper layer is flagged, one from a lower layer is not', async (t) => {
+  if (!requireLive(t)) return;
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-ovl-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  for (const d of ['lower', 'upper', 'work', 'merged']) mkdirSync(join(dir, d));
+  copyFileSync('/usr/bin/true', join(dir, 'upper', 'vg-upper-true'));
+  copyFileSync('/usr/bin/true', join(dir, 'lower', 'vg-lower-true'));
+  const { object, records } = await startSensors(t, (r) => r.type === EXEC);
+  // In a private mount namespace: the overlay disappears with the shell.
+  const script =
+    'mount -t overlay overlay -o "lowerdir=$1/lower,upperdir=$1/upper,workdir=$1/work" "$1/merged" && ' +
+    '"$1/merged/vg-upper-true" && "$1/merged/vg-lower-true"';
+  await run('unshare', ['-m', '/bin/sh', '-c', script, 'sh', dir]);
+  await object.stopRingBuffer();
+
+  const flagsOf = (name: string) => {
+    const exec = records.find((r) => r.strings[0] === join(dir, 'merged', name));
+    assert.ok(exec, name);
+    return exec.flags & HDR_F_EXE_UPPER_LAYER;
+  };
+  assert.equal(flagsOf('vg-upper-true'), HDR_F_EXE_UPPER_LAYER);
+  assert.equal(flagsOf('vg-lower-true'), 0);
 });
