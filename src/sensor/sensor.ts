@@ -2,6 +2,7 @@
  * The Sensor: loads the probes of build/bpf/sensors.bpf.o for the event types
  * asked for (exec, fork and exit always, for the process table), reads the ring
  * buffer, decodes each batch and hands the wanted events to the consumer.
+ * (chdir is always on too: it keeps proc.cwd.)
  *
  * The consumer gets one array per ring buffer batch (up to 256 KiB of records,
  * or 5 ms): one call per batch instead of per event keeps the hot path a tight
@@ -63,7 +64,8 @@ const PROGRAMS_OF: Partial<Record<EventType, string[]>> = {
   procexit: ['sched_exit'],
   chdir: ['enter_chdir', 'exit_chdir', 'enter_fchdir', 'exit_fchdir'],
 };
-const ALWAYS: EventType[] = ['execve', 'clone', 'procexit'];
+/** Kept whatever is asked for: they maintain the process table (chdir: proc.cwd). */
+const ALWAYS: EventType[] = ['execve', 'clone', 'procexit', 'chdir'];
 
 const CAP_SYS_ADMIN = 21n;
 const CAP_PERFMON = 38n;
