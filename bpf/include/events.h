@@ -148,8 +148,10 @@ struct vg_hdr {
  * VG_EVT_EXECVE. Strings: exe path, argv, envp, cwd, cgroup.
  * cgroup is the task's cgroup v2 path walked from kernfs nodes ("/docker/<id>",
  * "/system.slice/docker-<id>.scope", ...); when the task sits in the v2 root
- * (hybrid hosts whose runtimes use v1), the path of its v1 `pids` (else
- * `memory`) cgroup instead, so container ids resolve on both layouts.
+ * (hybrid hosts whose runtimes use v1), the path of its v1 `pids` cgroup
+ * instead, and when that is a root too (or pids is not on v1), of its v1
+ * `memory` cgroup, so container ids resolve on both layouts. "/" when all
+ * three are roots.
  */
 struct vg_exec {
 	__u64 start_ns; /* task start_boottime */
