@@ -22,7 +22,9 @@
  * (default 5 ms) after the batch's first record. At most `maxQueuedBatches` (default 64) wait for
  * JavaScript; when JavaScript falls behind, the reader blocks, the kernel ring fills and the BPF
  * side sees failed reservations (which it must count): memory stays bounded. Walk a batch with
- * {@link forEachRecord}. An exception thrown by `onBatch` is an uncaught exception.
+ * {@link forEachRecord}. An exception thrown by `onBatch` is an uncaught exception. The reader
+ * sleeps until the kernel wakes it; records submitted with BPF_RB_NO_WAKEUP are still picked up
+ * within `maxWaitMs` while a batch is open, or within 50 ms when the reader is idle.
  *
  * Maps: keys and values are raw bytes in the kernel's layout. Per-CPU maps are read with
  * `mapLookupPercpu` (one Buffer per possible CPU); to write one, pass a value of
