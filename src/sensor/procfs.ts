@@ -40,8 +40,9 @@ export function splitNul(s: string): string[] {
 }
 
 /**
- * The cgroup path the kernel probe reports: the v2 path, or on hybrid hosts
- * where the task sits in the v2 root, its v1 `pids` (else `memory`) path.
+ * The cgroup path the kernel probe reports (events.h, vg_exec): the v2 path;
+ * on hybrid hosts where the task sits in the v2 root, its v1 `pids` path;
+ * when that is a root too, its v1 `memory` path; '/' when all three are roots.
  */
 export function cgroupPathFromProc(text: string): string {
   let v2 = '';
@@ -57,8 +58,8 @@ export function cgroupPathFromProc(text: string): string {
     else if (controllers.includes('pids')) pids = path;
     else if (controllers.includes('memory')) memory = path;
   }
-  if (v2 !== '' && v2 !== '/') return v2;
-  return pids || memory || v2;
+  for (const p of [v2, pids, memory]) if (p !== '' && p !== '/') return p;
+  return '/';
 }
 
 function statusField(status: string, key: string): string[] {

@@ -127,5 +127,7 @@ test('cgroup path: v2 path, or the v1 pids path when the task sits in the v2 roo
   assert.equal(cgroupPathFromProc('0::/docker/abc\n'), '/docker/abc');
   assert.equal(cgroupPathFromProc('12:pids:/docker/x\n5:memory:/docker/y\n0::/\n'), '/docker/x');
   assert.equal(cgroupPathFromProc('5:memory:/docker/y\n0::/\n'), '/docker/y');
+  assert.equal(cgroupPathFromProc('12:pids:/\n5:memory:/docker/y\n0::/\n'), '/docker/y');
+  assert.equal(cgroupPathFromProc('12:pids:/\n5:memory:/\n0::/\n'), '/');
   assert.equal(cgroupPathFromProc('0::/\n'), '/');
 });
