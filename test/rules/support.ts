@@ -1,0 +1,111 @@
+/**
+ * Live rule tests: one Sensor and one loaded bundled ruleset per test file;
+ * each action runs as a real child process and every event of its process
+ * tree (until its procexit) is evaluated against all rules, as `vigil run`
+ * would, but with every matching rule reported (`rule_matching: all`).
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, copyFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+import { buildAlert } from '../../src/engine/alert.js';
+import { loadRuleset } from '../../src/engine/load.js';
+import type { Ruleset } from '../../src/engine/ruleset.js';
+import { bundledRulesDir } from '../../src/config/paths.js';
+import type { Alert } from '../../src/event/alert.js';
+import type { VigilEvent } from '../../src/event/types.js';
+import { liveSensor, runTraced, type LiveSensor, type RunResult } from '../live/harness.js';
+
+let cached: Ruleset | undefined;
+export const bundledRules = (): Ruleset => (cached ??= loadRuleset([bundledRulesDir()], 'all'));
+
+export interface Outcome {
+  result: RunResult;
+  events: VigilEvent[];
+  alerts: Alert[];
+}
+
+/**
+ * Events of the tree after the root's first exec: before it the child is still node, wiring its
+ * stdio (dup2 of pipes onto 0-2), which is the test runner's doing, not the action's.
+ */
+function afterRootExec(events: VigilEvent[], root: number): VigilEvent[] {
+  const i = events.findIndex((e) => e.type === 'execve' && e.proc.pid === root);
+  return i < 0 ? [] : events.slice(i);
+}
+
+export class RuleRunner {
+  constructor(
+    readonly live: LiveSensor,
+    readonly rules: Ruleset,
+  ) {}
+
+  /** Runs argv to completion and evaluates every event it caused. */
+  async run(argv: readonly string[], opts: { cwd?: string; input?: string } = {}): Promise<Outcome> {
+    const { result, events } = await runTraced(this.live, argv[0], argv.slice(1), opts);
+    const mine = afterRootExec(events, result.pid);
+    const alerts: Alert[] = [];
+    for (const ev of mine) for (const rule of this.rules.evaluate(ev)) alerts.push(buildAlert(rule, ev));
+    return { result, events: mine, alerts };
+  }
+
+  /** Runs the attack and returns the first alert of `rule`; fails listing what did fire. */
+  async fires(
+    rule: string,
+    argv: readonly string[],
+    fields: Record<string, unknown> = {},
+    opts: { cwd?: string; input?: string } = {},
+  ): Promise<Alert> {
+    const out = await this.run(argv, opts);
+    const hit = out.alerts.find((a) => a.rule === rule);
+    assert.ok(
+      hit,
+      `expected '${rule}' from ${JSON.stringify(argv)}; fired: ${JSON.stringify(out.alerts.map((a) => a.rule))}; ` +
+        `exit ${out.result.code} ${out.result.stderr.slice(0, 300)}`,
+    );
+    for (const [k, v] of Object.entries(fields)) {
+      const got = hit.output_fields[k];
+      if (v instanceof RegExp) assert.match(String(got), v, `${rule}: ${k}`);
+      else assert.equal(got, v, `${rule}: ${k}`);
+    }
+    return hit;
+  }
+
+  /** Runs the benign twin: `rule` must stay silent. */
+  async silent(rule: string, argv: readonly string[], opts: { cwd?: string; input?: string } = {}): Promise<Outcome> {
+    const out = await this.run(argv, opts);
+    const hits = out.alerts.filter((a) => a.rule === rule);
+    assert.equal(hits.length, 0, `'${rule}' fired on the benign twin ${JSON.stringify(argv)}: ${hits[0]?.output}`);
+    return out;
+  }
+}
+
+/** The file's runner (sensor started by the first test); null when live tests are skipped. */
+export async function ruleRunner(t: TestContext): Promise<RuleRunner | null> {
+  const live = await liveSensor(t);
+  if (!live) return null;
+  return new RuleRunner(live, bundledRules());
+}
+
+export const sh = (script: string): string[] => ['/bin/sh', '-c', script];
+export const bash = (script: string): string[] => ['/usr/bin/bash', '-c', script];
+export const PY = '/usr/bin/python3';
+export const py = (code: string): string[] => [PY, '-c', code];
+export const perl = (code: string): string[] => ['/usr/bin/perl', '-e', code];
+
+/** A scratch directory for one test file, removed at the end. */
+export function scratch(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `vigil-rules-${prefix}-`));
+}
+
+/** A copy of a real program under another name (a tool the host does not have, or a server's name). */
+export function toolCopy(dir: string, name: string, src = '/usr/bin/true'): string {
+  const path = join(dir, name);
+  copyFileSync(src, path);
+  chmodSync(path, 0o755);
+  return path;
+}
+
+export const rand = (): string => randomBytes(4).toString('hex');
