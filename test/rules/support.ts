@@ -6,9 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, copyFileSync, mkdtempSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { buildAlert } from '../../src/engine/alert.js';
 import { loadRuleset } from '../../src/engine/load.js';
@@ -109,3 +109,22 @@ export function toolCopy(dir: string, name: string, src = '/usr/bin/true'): stri
 }
 
 export const rand = (): string => randomBytes(4).toString('hex');
+
+/**
+ * Runs fn with `path` free to be written by the action (a real system path: the rules watch real
+ * places), then removes it, and its directory when the test created that; an existing file is
+ * restored to its previous content.
+ */
+export async function atRealPath<T>(path: string, fn: (path: string) => Promise<T>): Promise<T> {
+  const dir = dirname(path);
+  const createdDir = !existsSync(dir);
+  if (createdDir) mkdirSync(dir, { recursive: true });
+  const before = existsSync(path) ? readFileSync(path) : null;
+  try {
+    return await fn(path);
+  } finally {
+    if (before === null) rmSync(path, { force: true });
+    else writeFileSync(path, before);
+    if (createdDir) rmSync(dir, { recursive: true, force: true });
+  }
+}
