@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { packageRoot } from '../config/paths.js';
 // The facade loads the addon only when an object is opened: a missing addon is reported, not fatal.
-import { BpfObject } from './bpf-object.js';
+import { BpfObject, libbpfVersion } from './bpf-object.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'info';
 
@@ -340,6 +340,22 @@ export async function probeKernelFeatures(opts: ProbeOptions = {}): Promise<Kern
   const ringBytes = opts.ringBufferBytes ?? 16 * 1024 * 1024;
 
   // Program types, through the addon.
+  let libbpf: string | null = null;
+  let addonError: string | null = null;
+  try {
+    libbpf = libbpfVersion();
+  } catch (err) {
+    addonError = errorText(err);
+  }
+  fatal ||= addonError !== null;
+  add(
+    'addon',
+    'BPF loader addon',
+    addonError ? 'fail' : 'ok',
+    addonError ?? `libbpf ${libbpf}`,
+    addonError ? 'vigil cannot load any program: build it with make' : 'programs load through libbpf',
+  );
+
   const object = opts.probeObject ?? defaultProbeObject();
   const programs = {} as Record<ProgramKind, string | null>;
   let sendSignal: string | null;
@@ -347,9 +363,11 @@ export async function probeKernelFeatures(opts: ProbeOptions = {}): Promise<Kern
   const cannotTry =
     !canLoad || !btf
       ? 'not tried: no privileges or no BTF'
-      : !existsSync(object)
-        ? `probe object ${object} is not built; run make`
-        : null;
+      : addonError !== null
+        ? 'not tried: the addon is not built'
+        : !existsSync(object)
+          ? `probe object ${object} is not built; run make`
+          : null;
   if (cannotTry !== null) {
     const why = cannotTry;
     for (const kind of Object.keys(PROGRAM_PROBES) as ProgramKind[]) programs[kind] = why;
@@ -367,18 +385,29 @@ export async function probeKernelFeatures(opts: ProbeOptions = {}): Promise<Kern
     ringError = tryProgram(object, null, { ringBytes });
   }
 
-  add(
-    'ringbuf',
-    'ring buffer memory',
-    ringError ? 'fail' : 'ok',
-    `${ringBytes} bytes ${ringError ? `failed: ${ringError}` : 'allocated'}; memlock limit ${
-      memlock === null ? 'unlimited' : memlock === undefined ? 'unknown' : `${memlock} bytes`
-    }${memcgAccounting ? ' (not used: BPF memory is charged to the cgroup)' : ''}`,
-    ringError
-      ? 'the configured ring buffer cannot be created: lower sensors.ring_buffer_bytes or raise the limit'
-      : 'the configured ring buffer fits',
-  );
-  fatal ||= ringError !== null;
+  const memlockText = `memlock limit ${
+    memlock === null ? 'unlimited' : memlock === undefined ? 'unknown' : `${memlock} bytes`
+  }${memcgAccounting ? ' (not used: BPF memory is charged to the cgroup)' : ''}`;
+  if (cannotTry !== null) {
+    add(
+      'ringbuf',
+      'ring buffer memory',
+      'info',
+      `${ringBytes} bytes ${cannotTry}; ${memlockText}`,
+      'unknown',
+    );
+  } else {
+    add(
+      'ringbuf',
+      'ring buffer memory',
+      ringError ? 'fail' : 'ok',
+      `${ringBytes} bytes ${ringError ? `failed: ${ringError}` : 'allocated'}; ${memlockText}`,
+      ringError
+        ? 'the configured ring buffer cannot be created: lower sensors.ring_buffer_bytes or raise the limit'
+        : 'the configured ring buffer fits',
+    );
+    fatal ||= ringError !== null;
+  }
 
   for (const kind of Object.keys(PROGRAM_PROBES) as ProgramKind[]) {
     const err = programs[kind];

@@ -10,23 +10,13 @@ import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { requireLive } from '../support/live.js';
 import { packageRoot } from '../../src/config/paths.js';
+import { vigilCommand } from './cli.js';
 
 const BPFTOOL = '/usr/sbin/bpftool';
 const MARKER = `vigil-agent-test-${process.pid}`;
 const RULE = 'vigil agent test marker';
-
-/** The command that runs the CLI: the compiled one under `make test`, tsx in development. */
-function vigilCommand(args: string[]): [string, string[]] {
-  const root = packageRoot();
-  if (fileURLToPath(import.meta.url).includes('/dist/'))
-    return [process.execPath, [join(root, 'bin', 'vigil.js'), ...args]];
-  const main = join(root, 'src', 'cli', 'main.ts');
-  const script = `import(${JSON.stringify(main)}).then((m) => m.main(${JSON.stringify(args)}))`;
-  return [process.execPath, ['--import', 'tsx', '-e', script]];
-}
 
 /** BPF program ids held by a process, from its descriptors' fdinfo. */
 function heldProgramIds(pid: number): Set<number> {

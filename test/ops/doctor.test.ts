@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { requireLive } from '../support/live.js';
 import {
   probeKernelFeatures,
@@ -16,6 +16,8 @@ import {
   parseKernelRelease,
 } from '../../src/sensor/kernel-features.js';
 import { formatReport } from '../../src/cli/doctor.js';
+import { packageRoot } from '../../src/config/paths.js';
+import { vigilCommand } from './cli.js';
 
 const BPFTOOL = '/usr/sbin/bpftool';
 
@@ -80,4 +82,45 @@ test('the doctor leaves no probe program loaded', async (t) => {
   const progs = JSON.parse(bpftool(['prog', 'show', '--json'])) as { name?: string }[];
   const left = progs.filter((p) => p.name?.startsWith('probe_'));
   assert.deepEqual(left, []);
+});
+
+test('vigil doctor --json: exit 0 here, the same report as JSON', (t) => {
+  if (!requireLive(t)) return;
+  const [cmd, args] = vigilCommand(['doctor', '--json']);
+  const r = spawnSync(cmd, args, { cwd: packageRoot(), encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const report = JSON.parse(r.stdout) as { canRun: boolean; checks: { id: string }[]; enforcement: string };
+  assert.equal(report.canRun, true);
+  assert.ok(report.checks.some((c) => c.id === 'prog_lsm'));
+  assert.ok(['lsm', 'kill-fallback', 'none'].includes(report.enforcement));
+});
+
+test('vigil doctor exits 1 when vigil cannot run: unprivileged user, no probe object', async (t) => {
+  if (!requireLive(t)) return;
+  const missing = await probeKernelFeatures({ probeObject: '/nonexistent/doctor.bpf.o' });
+  assert.equal(missing.canRun, false);
+  assert.match(missing.programs.tracepoint ?? '', /not built; run make/);
+
+  // As nobody: no capabilities, so no BPF at all (when nobody can read the checkout).
+  const asNobody = { uid: 65534, gid: 65534, env: { PATH: process.env.PATH } };
+  const readable = spawnSync(
+    process.execPath,
+    ['-e', `require('fs').readdirSync(${JSON.stringify(packageRoot())})`],
+    asNobody,
+  );
+  if (readable.status !== 0) {
+    t.skip(`user nobody cannot read ${packageRoot()}`);
+    return;
+  }
+  const [cmd, args] = vigilCommand(['doctor']);
+  const r = spawnSync(cmd, args, {
+    cwd: packageRoot(),
+    encoding: 'utf8',
+    uid: 65534,
+    gid: 65534,
+    env: { PATH: process.env.PATH },
+  });
+  assert.equal(r.status, 1, r.stdout + r.stderr);
+  assert.match(r.stdout, /^\[FAIL\] privileges +uid 65534, no relevant capabilities => vigil needs root/m);
+  assert.match(r.stdout, /vigil cannot run here: fix the FAIL lines above/);
 });
