@@ -11,7 +11,15 @@ import { promisify } from 'node:util';
 import type { EventType } from '../../src/event/types.js';
 import { HDR_F_RELATIVE, LAYOUT } from '../../src/sensor/layout.js';
 import { requireLive } from '../support/live.js';
-import { ipv4End, payloadI32, payloadU16, payloadU32, payloadU64, type RawRecord } from './records.js';
+import {
+  HDR_SIZE,
+  ipv4End,
+  payloadI32,
+  payloadU16,
+  payloadU32,
+  payloadU64,
+  type RawRecord,
+} from './records.js';
 import { repoFile, startSensors, typeValue } from './support.js';
 
 const run = promisify(execFile);
@@ -155,14 +163,22 @@ test('each traced syscall is recorded with its arguments, paths and result', asy
   const listen = one('listen');
   assert.equal(payloadU32(listen, NE.backlog), 7);
   assert.equal(listen.strings[0], sock);
-  assert.equal(one('connect').strings[0], sock);
+  assert.equal(one('connect', (r) => payloadU32(r, NE.domain) === 1).strings[0], sock);
+  const connectRefused = one('connect', (r) => payloadU32(r, NE.domain) === 2);
+  assert.equal(connectRefused.retval, -111n, 'ECONNREFUSED');
+  assert.equal(ipv4End(connectRefused, NE.remote), '2/127.0.0.1:1', 'the address the process asked for');
   const accept4 = one('accept4');
   assert.ok(accept4.retval >= 0n);
   assert.equal(payloadU32(accept4, NE.flags), 0o2000000);
   assert.equal(accept4.strings[0], sock);
-  const sendto = one('sendto');
+  const sendto = one('sendto', (r) => payloadU32(r, NE.domain) === 2);
   assert.equal(payloadU32(sendto, NE.protocol), 17);
   assert.equal(ipv4End(sendto, NE.remote), '2/127.0.0.1:9');
+  const sendto6 = one('sendto', (r) => payloadU32(r, NE.domain) === 10);
+  const remote6 = sendto6.buf.subarray(HDR_SIZE + NE.remote, HDR_SIZE + NE.remote + LAYOUT.vg_sockaddr.size);
+  assert.equal(remote6.toString('hex', 0, 16), '00000000000000000000000000000001', '::1');
+  assert.equal(remote6.readUInt16LE(LAYOUT.vg_sockaddr.fields.family), 10);
+  assert.equal(remote6.readUInt16LE(LAYOUT.vg_sockaddr.fields.port), 9);
   const dup3 = one('dup3');
   assert.equal(payloadI32(dup3, DU.oldfd), payloadI32(sendto, NE.fd));
   assert.equal(payloadI32(dup3, DU.newfd), 40);

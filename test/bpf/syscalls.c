@@ -98,6 +98,15 @@ int main(int argc, char **argv) {
 	    .sin_family = AF_INET, .sin_port = htons(9), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	sendto(us, "x", 1, 0, (struct sockaddr *)&to, sizeof(to));
 	dup3(us, 40, O_CLOEXEC);
+	int us6 = socket(AF_INET6, SOCK_DGRAM, 0);
+	struct sockaddr_in6 to6 = {
+	    .sin6_family = AF_INET6, .sin6_port = htons(9), .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+	sendto(us6, "x", 1, 0, (struct sockaddr *)&to6, sizeof(to6));
+	/* refused: the socket forgets the peer's port, the record keeps the address asked for */
+	int ts = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in refused = {
+	    .sin_family = AF_INET, .sin_port = htons(1), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	connect(ts, (struct sockaddr *)&refused, sizeof(refused));
 
 	/* mounts, in a private mount namespace */
 	if (unshare(CLONE_NEWNS) == 0 && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0) {
