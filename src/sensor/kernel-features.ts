@@ -393,8 +393,8 @@ export async function probeKernelFeatures(opts: ProbeOptions = {}): Promise<Kern
       'ringbuf',
       'ring buffer memory',
       'info',
-      `${ringBytes} bytes ${cannotTry}; ${memlockText}`,
-      'unknown',
+      `${ringBytes} bytes not checked (${cannotTry}); ${memlockText}`,
+      'unknown until the probes can be tried',
     );
   } else {
     add(
