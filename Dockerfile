@@ -23,7 +23,8 @@ WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY . .
-# vmlinux.h comes from the build host's BTF; CO-RE relocates the objects to the target kernel.
+# vmlinux.h comes from the build host's BTF (/sys/kernel/btf/vmlinux, visible to RUN steps); CO-RE
+# relocates the objects to the kernel they are loaded on.
 RUN make bpf native ts \
  && npm prune --omit=dev --no-audit --no-fund
 
