@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 
 import { HDR_F_EXE_UPPER_LAYER, LAYOUT } from '../../src/sensor/layout.js';
 import { requireLive } from '../support/live.js';
-import { payloadI32, type RawRecord } from './records.js';
+import { payloadI32, payloadU32, type RawRecord } from './records.js';
 import { startSensors, typeValue } from './support.js';
 
 const run = promisify(execFile);
@@ -110,4 +110,19 @@ test('an executable from an overlayfs upper layer is flagged, one from a lower l
   };
   assert.equal(flagsOf('vg-upper-true'), HDR_F_EXE_UPPER_LAYER);
   assert.equal(flagsOf('vg-lower-true'), 0);
+});
+
+test('a process in a new pid namespace: header in the host view, vpid/vppid/sid in its own', async (t) => {
+  if (!requireLive(t)) return;
+  const { object, records } = await startSensors(t, (r) => r.type === EXEC);
+  await run('unshare', ['--pid', '--fork', '/usr/bin/true', 'in-pid-ns']);
+  await object.stopRingBuffer();
+
+  const exec = records.find((r) => r.strings[1] === '/usr/bin/true\0in-pid-ns\0');
+  assert.ok(exec);
+  assert.notEqual(exec.pidNs, statSync('/proc/self/ns/pid').ino);
+  assert.ok(exec.pid > 1, 'the header pid is the host pid');
+  assert.equal(payloadU32(exec, LAYOUT.vg_exec.fields.vpid), 1);
+  assert.equal(payloadU32(exec, LAYOUT.vg_exec.fields.vppid), 0, 'the parent is outside the namespace');
+  assert.equal(payloadU32(exec, LAYOUT.vg_exec.fields.sid), 0, 'so is the session leader');
 });
