@@ -43,8 +43,10 @@ function guestTestFiles(): string[] {
 
 test('harness: exit status, stdout and stderr come back from the guest; a timeout kills the VM', async () => {
   const kernel = KERNELS[0];
+  const log = (line: string) => process.stderr.write(`[${kernel}] ${line}\n`);
   const result = await runInVm({
     kernel,
+    log,
     command: ['sh', '-c', 'printf "out %s\\n" "$1"; echo err >&2; exit 7', 'sh', `it's $HOME`],
   });
   assert.equal(result.status, 7, result.console);
@@ -52,7 +54,7 @@ test('harness: exit status, stdout and stderr come back from the guest; a timeou
   assert.equal(result.stderr, 'err\n');
   assert.equal(result.timedOut, false);
 
-  const hung = await runInVm({ kernel, command: ['sleep', '600'], timeoutMs: 5_000 });
+  const hung = await runInVm({ kernel, log, command: ['sleep', '600'], timeoutMs: 5_000 });
   assert.equal(hung.timedOut, true);
   assert.equal(hung.status, null);
 });
