@@ -9,6 +9,7 @@
  * those constants, so every program carries only the code its syscall needs.
  */
 #include "vg_path.h"
+#include "../enforce/vg_enforce.h"
 
 #define VG_A_NONE      -1
 #define VG_CREAT_FLAGS 01101 /* creat() is open(O_CREAT | O_WRONLY | O_TRUNC) */
@@ -110,6 +111,7 @@ static __always_inline int vg_file_exit(struct trace_event_raw_sys_exit *ctx, __
 		              d.dirfd2 >= 0 ? (int)a.args[d.dirfd2 & 7] : VG_AT_FDCWD);
 	if (d.fstype >= 0)
 		vg_str_user(&r, VG_FILE_STR_EXTRA, (void *)a.args[d.fstype & 7], VG_FSTYPE_MAX);
+	vg_enforce_rec(&r, type, sizeof(*f));
 	return vg_rec_send(&r);
 }
 

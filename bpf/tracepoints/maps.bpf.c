@@ -5,5 +5,6 @@
  */
 #define VG_DEFINE_MAPS
 #include "vg_common.h"
+#include "../enforce/vg_enforce_maps.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

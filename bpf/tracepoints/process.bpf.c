@@ -5,6 +5,7 @@
  * userfaultfd and prctl from their syscall tracepoints.
  */
 #include "vg_path.h"
+#include "../enforce/vg_enforce.h"
 
 #define VG_PR_SET_NAME    15
 #define VG_BPF_PROG_LOAD  5
@@ -121,6 +122,7 @@ int BPF_PROG(sched_exec, struct task_struct *p, pid_t old_pid, struct linux_binp
 	             BPF_CORE_READ(mm, env_end) - BPF_CORE_READ(mm, env_start), VG_ENV_MAX, true);
 	vg_str_cwd(&r, VG_EXEC_STR_CWD);
 	vg_str_cgroup(&r, VG_EXEC_STR_CGROUP, t);
+	vg_enforce_rec(&r, VG_EVT_EXECVE, sizeof(*e));
 	return vg_rec_send(&r);
 }
 
