@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR Apache-2.0) */
+/*
+ * The kill check the sensor programs call just before sending a record:
+ * the record's comm and first string (exec: the exe path walked from the
+ * dentries; file family: the path as the process passed it) are looked up in
+ * vg_enf_policy for the record's event type; a match whose uid holds gets
+ * SIGKILL from bpf_send_signal, delivered when the task returns to user space.
+ * At sched_process_exec that is before the new program's first instruction;
+ * at a sys_exit tracepoint the syscall itself has completed (a file was
+ * opened, nothing read from it yet).
+ *
+ * The kernel compares exact strings only. What it cannot see (a relative path,
+ * a path of VG_ENF_VAL_MAX bytes or more) is not matched here, and user space,
+ * which evaluates the full rule on the record, kills by pidfd instead.
+ */
+#ifndef VIGIL_VG_ENFORCE_H
+#define VIGIL_VG_ENFORCE_H
+
+#include "vg_record.h"
+#include "vg_enforce_maps.h"
+
+static __always_inline bool vg_enf_lookup_kill(struct vg_enf_key *k, __u32 uid) {
+	struct vg_enf_rule *rule = bpf_map_lookup_elem(&vg_enf_policy, k);
+
+	return rule && rule->action && vg_enf_uid_ok(rule, uid);
+}
+
+/* payload_size: the record's fixed payload, after which its first string starts. */
+static __always_inline void vg_enforce_rec(struct vg_rec *r, __u16 type, __u32 payload_size) {
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	struct vg_hdr *h = vg_rec_hdr(r);
+	struct vg_enf_cfg *c = vg_enf_active();
+	struct vg_enf_stats *st;
+	struct vg_enf_key *k;
+	__u32 zero = 0;
+	__u64 len;
+	bool hit;
+
+	if (!c || vg_enf_exempt_tgid(c, h->pid) || (BPF_CORE_READ(t, flags) & VG_PF_KTHREAD))
+		return;
+	k = bpf_map_lookup_elem(&vg_enf_keybuf, &zero);
+	if (!k)
+		return;
+	__builtin_memset(k, 0, sizeof(*k));
+	k->gen = c->gen;
+	k->type = type;
+	k->field = VG_ENF_F_COMM;
+	__builtin_memcpy(k->val, h->comm, VG_COMM_LEN);
+	hit = vg_enf_lookup_kill(k, h->uid);
+	if (!hit && r->lens) {
+		len = r->lens[0];
+		barrier_var(len);
+		if (len > 0 && len < VG_ENF_VAL_MAX) {
+			__builtin_memset(k->val, 0, VG_COMM_LEN);
+			k->field = VG_ENF_F_STR0;
+			bpf_probe_read_kernel(k->val, len,
+			                      r->buf + sizeof(struct vg_hdr) + payload_size);
+			hit = vg_enf_lookup_kill(k, h->uid);
+		}
+	}
+	if (!hit)
+		return;
+	bpf_send_signal(VG_SIGKILL);
+	st = vg_enf_stats_get();
+	if (st)
+		st->kills++;
+}
+
+#endif /* VIGIL_VG_ENFORCE_H */

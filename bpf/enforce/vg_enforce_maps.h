@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR Apache-2.0) */
+/*
+ * Enforcement policy maps, shared by the sensor's tracepoint programs (kill),
+ * the cgroup sock_addr programs (deny) and the LSM programs (deny). User space
+ * (src/enforce/policy-maps.ts) writes them; every object that includes this
+ * header with VG_DEFINE_MAPS defines them, and the agent loads the cgroup
+ * object first and has the others reuse its maps, so one write reaches all.
+ *
+ * Reload is a generation swap: entries carry the generation they belong to,
+ * vg_enf_cfg.gen says which one is in force. New entries are written under
+ * gen + 1, the gen flips in one array write, then the old entries go: a probe
+ * never sees half a policy.
+ */
+#ifndef VIGIL_VG_ENFORCE_MAPS_H
+#define VIGIL_VG_ENFORCE_MAPS_H
+
+#ifdef VG_DEFINE_MAPS
+#define VG_ENF_MAP_DECL
+#else
+#define VG_ENF_MAP_DECL extern
+#endif
+
+#define VG_ENF_VAL_MAX    256  /* strings the kernel compares: shorter than this, NUL padded */
+#define VG_ENF_POLICY_MAX 4096 /* string policy entries (both generations) */
+#define VG_ENF_NET_MAX    4096 /* address policy entries (both generations) */
+#define VG_ENF_ANY_UID    0xffffffffu
+#define VG_PF_KTHREAD     0x00200000
+#define VG_SIGKILL        9
+
+/* Which string of a record a policy entry compares. */
+enum vg_enf_field {
+	VG_ENF_F_STR0 = 1, /* the record's first string: exec = exe path, file = path as passed */
+	VG_ENF_F_COMM = 2, /* the task's comm (proc.name) */
+};
+
+enum vg_enf_action {
+	VG_ENF_KILL = 1,
+	VG_ENF_DENY = 2,
+};
+
+/* Where a network policy applies (the cgroup hook or LSM hook that checks it). */
+enum vg_enf_hook {
+	VG_ENF_H_CONNECT = 1, /* connect4/6, lsm socket_connect: the destination */
+	VG_ENF_H_SENDMSG = 2, /* sendmsg4/6: the destination of an unconnected send */
+	VG_ENF_H_BIND = 3,    /* bind4/6: the local address */
+};
+
+struct vg_enf_cfg {
+	__u32 gen;        /* generation in force */
+	__u32 enabled;    /* 0: monitor mode, nothing is acted on */
+	__u32 agent_tgid; /* never acted on; its processes are protected */
+	__u32 _pad;
+};
+
+struct vg_enf_key {
+	__u32 gen;
+	__u16 type; /* enum vg_event_type */
+	__u8 field; /* enum vg_enf_field */
+	__u8 _pad;
+	char val[VG_ENF_VAL_MAX];
+};
+
+struct vg_enf_rule {
+	__u32 rule_id; /* index user space gave the rule: counted, not interpreted */
+	__u32 action;  /* enum vg_enf_action */
+	__u32 uid;     /* the real uid the rule requires, or VG_ENF_ANY_UID */
+	__u32 _pad;
+};
+
+struct vg_enf_net_key {
+	__u32 gen;
+	__u8 hook;   /* enum vg_enf_hook */
+	__u8 proto;  /* IPPROTO_TCP / IPPROTO_UDP, 0 = any */
+	__u8 family; /* 4 or 6 */
+	__u8 _pad;
+	__u16 port; /* host order, 0 = any */
+	__u16 _pad2;
+	__u32 addr[4]; /* network order; IPv4 in addr[0]; all zero = any */
+};
+
+struct vg_enf_stats {
+	__u64 kills;   /* SIGKILL sent from a probe */
+	__u64 denies;  /* operations refused (cgroup or LSM) */
+	__u64 protect; /* attempts on the agent refused (LSM) */
+};
+
+VG_ENF_MAP_DECL struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vg_enf_cfg);
+} vg_enf_cfg SEC(".maps");
+
+VG_ENF_MAP_DECL struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VG_ENF_POLICY_MAX);
+	__type(key, struct vg_enf_key);
+	__type(value, struct vg_enf_rule);
+} vg_enf_policy SEC(".maps");
+
+VG_ENF_MAP_DECL struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VG_ENF_NET_MAX);
+	__type(key, struct vg_enf_net_key);
+	__type(value, struct vg_enf_rule);
+} vg_enf_net SEC(".maps");
+
+/* The lookup key is built here: 264 bytes do not fit the 512-byte stack beside a record's. */
+VG_ENF_MAP_DECL struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vg_enf_key);
+} vg_enf_keybuf SEC(".maps");
+
+VG_ENF_MAP_DECL struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vg_enf_stats);
+} vg_enf_stats SEC(".maps");
+
+/* The config when enforcement is on, else NULL. */
+static __always_inline struct vg_enf_cfg *vg_enf_active(void) {
+	__u32 zero = 0;
+	struct vg_enf_cfg *c = bpf_map_lookup_elem(&vg_enf_cfg, &zero);
+
+	return c && c->enabled ? c : NULL;
+}
+
+static __always_inline struct vg_enf_stats *vg_enf_stats_get(void) {
+	__u32 zero = 0;
+	return bpf_map_lookup_elem(&vg_enf_stats, &zero);
+}
+
+/* pid 1 and the agent are never acted on (kernel threads: see the callers). */
+static __always_inline bool vg_enf_exempt_tgid(const struct vg_enf_cfg *c, __u32 tgid) {
+	return tgid <= 1 || tgid == c->agent_tgid;
+}
+
+/* A matched entry applies when its uid constraint holds. */
+static __always_inline bool vg_enf_uid_ok(const struct vg_enf_rule *r, __u32 uid) {
+	return r->uid == VG_ENF_ANY_UID || r->uid == uid;
+}
+
+#endif /* VIGIL_VG_ENFORCE_MAPS_H */
