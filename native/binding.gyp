@@ -9,6 +9,7 @@
         'src/bpf_object.cc',
         'src/errors.cc',
         'src/object_file.cc',
+        'src/pidfd.cc',
         'src/ring_reader.cc',
       ],
       'include_dirs': ["<!(node -p \"require('node-addon-api').include_dir\")"],

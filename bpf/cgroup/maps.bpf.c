@@ -6,6 +6,7 @@
 #define VG_DEFINE_MAPS
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
 #include "../enforce/vg_enforce_maps.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

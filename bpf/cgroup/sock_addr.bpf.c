@@ -11,6 +11,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
+#include <bpf/bpf_core_read.h>
 #include "../enforce/vg_enforce_maps.h"
 
 #define VG_ALLOW 1
@@ -68,6 +69,8 @@ static __always_inline int vg_sock_verdict(struct bpf_sock_addr *ctx, __u8 hook,
 		k.addr[0] = ctx->user_ip4;
 	}
 	if (!vg_net_match(&k, ctx->protocol, (__u32)uid_gid))
+		return VG_ALLOW;
+	if (vg_enf_allowed((struct task_struct *)bpf_get_current_task(), (__u32)uid_gid))
 		return VG_ALLOW;
 	st = vg_enf_stats_get();
 	if (st)

@@ -58,7 +58,7 @@ static __always_inline void vg_enforce_rec(struct vg_rec *r, __u16 type, __u32 p
 			hit = vg_enf_lookup_kill(k, h->uid);
 		}
 	}
-	if (!hit)
+	if (!hit || vg_enf_allowed(t, h->uid))
 		return;
 	bpf_send_signal(VG_SIGKILL);
 	st = vg_enf_stats_get();

@@ -105,6 +105,30 @@ VG_ENF_MAP_DECL struct {
 	__type(value, struct vg_enf_rule);
 } vg_enf_net SEC(".maps");
 
+/* config enforcement.allow.exe as (st_dev, st_ino) of each file: that program is never acted on. */
+struct vg_enf_exe_key {
+	__u32 dev; /* as stat(2) gives st_dev */
+	__u32 _pad;
+	__u64 ino;
+};
+
+#define VG_ENF_ALLOW_MAX 1024
+
+VG_ENF_MAP_DECL struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VG_ENF_ALLOW_MAX);
+	__type(key, struct vg_enf_exe_key);
+	__type(value, __u32);
+} vg_enf_allow_exe SEC(".maps");
+
+/* config enforcement.allow.uid: processes of these real uids are never acted on. */
+VG_ENF_MAP_DECL struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VG_ENF_ALLOW_MAX);
+	__type(key, __u32);
+	__type(value, __u32);
+} vg_enf_allow_uid SEC(".maps");
+
 /* The lookup key is built here: 264 bytes do not fit the 512-byte stack beside a record's. */
 VG_ENF_MAP_DECL struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -136,6 +160,26 @@ static __always_inline struct vg_enf_stats *vg_enf_stats_get(void) {
 /* pid 1 and the agent are never acted on (kernel threads: see the callers). */
 static __always_inline bool vg_enf_exempt_tgid(const struct vg_enf_cfg *c, __u32 tgid) {
 	return tgid <= 1 || tgid == c->agent_tgid;
+}
+
+static __always_inline __u32 vg_enf_dev(__u32 dev) {
+	__u32 major = dev >> 20, minor = dev & 0xfffff;
+
+	return (minor & 0xff) | (major << 8) | ((minor & ~0xffu) << 12);
+}
+
+/* The allow-list: the task's program (mm->exe_file) or its real uid is listed. */
+static __always_inline bool vg_enf_allowed(struct task_struct *t, __u32 uid) {
+	struct inode *ino = BPF_CORE_READ(t, mm, exe_file, f_inode);
+	struct vg_enf_exe_key k = {};
+
+	if (bpf_map_lookup_elem(&vg_enf_allow_uid, &uid))
+		return true;
+	if (!ino)
+		return false;
+	k.dev = vg_enf_dev(BPF_CORE_READ(ino, i_sb, s_dev));
+	k.ino = BPF_CORE_READ(ino, i_ino);
+	return bpf_map_lookup_elem(&vg_enf_allow_exe, &k) != NULL;
 }
 
 /* A matched entry applies when its uid constraint holds. */

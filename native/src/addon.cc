@@ -3,6 +3,7 @@
 #include "addon_data.h"
 #include "bpf_object.h"
 #include "errors.h"
+#include "pidfd.h"
 
 #include <bpf/libbpf.h>
 
@@ -118,6 +119,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
 	            Napi::Function::New<ProbeProgramType>(env, "probeProgramType"));
 	exports.Set("probeMapType", Napi::Function::New<ProbeMapType>(env, "probeMapType"));
 	exports.Set("probeHelper", Napi::Function::New<ProbeHelper>(env, "probeHelper"));
+	exports.Set("pidfdOpen", Napi::Function::New<PidfdOpen>(env, "pidfdOpen"));
+	exports.Set("pidfdSendSignal",
+	            Napi::Function::New<PidfdSendSignal>(env, "pidfdSendSignal"));
 	return exports;
 }
 

@@ -186,6 +186,8 @@ interface Addon {
   probeProgramType(type: string): boolean;
   probeMapType(type: string): boolean;
   probeHelper(programType: string, helperId: number): boolean;
+  pidfdOpen(pid: number): number;
+  pidfdSendSignal(fd: number, signal: number): void;
 }
 
 const ADDON_PATH = join('native', 'build', 'Release', 'vigil_bpf.node');
@@ -361,4 +363,14 @@ export function probeMapType(type: string): boolean {
 /** Whether programs of this type may call the helper (its number in enum bpf_func_id). */
 export function probeHelper(programType: string, helperId: number): boolean {
   return addon().probeHelper(programType, helperId);
+}
+
+/** pidfd_open(2): an fd that names this process and no later one with the same pid. Close it. */
+export function pidfdOpen(pid: number): number {
+  return addon().pidfdOpen(pid);
+}
+
+/** pidfd_send_signal(2): signals the process the pidfd names (ESRCH once it has exited). */
+export function pidfdSendSignal(fd: number, signal: number): void {
+  addon().pidfdSendSignal(fd, signal);
 }
