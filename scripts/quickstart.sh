@@ -88,6 +88,23 @@ if [ ${#problems[@]} -gt 0 ]; then
   exit 1
 fi
 
+step "bundled rules are root's (a rule file is code that runs as root)"
+# The agent's own check (src/config/trusted-file.ts), on every file under rules/.
+if node --input-type=module -e "
+  const { untrustedReason } = await import('./dist/src/config/index.js');
+  const { readdirSync } = await import('node:fs');
+  const bad = readdirSync('rules', { recursive: true }).filter((f) => /\.ya?ml\$/.test(f))
+    .map((f) => untrustedReason('rules/' + f, 'rule file')).filter(Boolean);
+  for (const r of bad) console.error('    ' + r);
+  process.exit(bad.length ? 1 : 0);
+"; then
+  ok "rules/ can only be changed by root"
+else
+  echo "quickstart: vigil refuses rule files other users can change; a checkout made by another user:" \
+    "chown -R root:root $(pwd) && chmod -R go-w $(pwd)" >&2
+  exit 1
+fi
+
 step "kernel (vigil doctor)"
 if ! node bin/vigil.js doctor; then
   echo "quickstart: vigil cannot run on this machine (see the FAIL lines above)" >&2
