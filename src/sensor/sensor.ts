@@ -132,14 +132,9 @@ export class Sensor {
     opts.onMounts?.(mounted);
 
     const types = opts.types;
-    const { object, missing } = openObject(objectPath, types, opts.ringBytes);
+    const { object, missing } = await openAndLoad(objectPath, types, opts.ringBytes);
     let sensor: Sensor | undefined;
     try {
-      try {
-        object.load();
-      } catch (err) {
-        throw unavailable('loading the probes failed', err);
-      }
       writeConfig(object);
       let want: Uint8Array | undefined;
       if (types !== undefined) {
@@ -271,6 +266,31 @@ function openObject(
     return { object, missing };
   } catch (err) {
     throw unavailable(`opening ${path} failed`, err);
+  }
+}
+
+/**
+ * Opens and loads the object. EAGAIN from the kernel (seen while other BPF
+ * objects load at the same moment on a busy host) is retried a few times; libbpf
+ * loads an object only once, so each attempt opens it afresh.
+ */
+async function openAndLoad(
+  path: string,
+  types: ReadonlySet<EventType> | undefined,
+  ringBytes: number | undefined,
+): Promise<{ object: BpfObject; missing: EventType[] }> {
+  for (let attempt = 1; ; attempt++) {
+    const opened = openObject(path, types, ringBytes);
+    try {
+      opened.object.load();
+      return opened;
+    } catch (err) {
+      opened.object.close();
+      if (!(err instanceof BpfError && err.code === 'EAGAIN' && attempt < 5)) {
+        throw unavailable('loading the probes failed', err);
+      }
+      await new Promise((r) => setTimeout(r, 200 * attempt));
+    }
   }
 }
 
