@@ -9,6 +9,7 @@ import { test } from 'node:test';
 
 import type { EventType } from '../../src/event/types.js';
 import { HDR_F_RELATIVE, LAYOUT } from '../../src/sensor/layout.js';
+import { cgroupPathFromProc } from '../../src/sensor/procfs.js';
 import { requireLive } from '../support/live.js';
 import { ipv4End, payloadI32, payloadU16, payloadU32, payloadU64 } from './records.js';
 import { startSensors, typeValue } from './support.js';
@@ -19,23 +20,6 @@ const FI = LAYOUT.vg_file.fields;
 const NE = LAYOUT.vg_net.fields;
 const DU = LAYOUT.vg_dup.fields;
 const FD_IPV4 = 3; // enum vg_fd_kind
-
-/** The cgroup path events.h promises: v2, else (at the v2 root) v1 pids, else v1 memory. */
-function expectedCgroup(procCgroup: string): string {
-  const path = (pred: (controllers: string[]) => boolean): string => {
-    for (const line of procCgroup.split('\n')) {
-      const [, controllers, p] = /^\d+:([^:]*):(.*)$/.exec(line) ?? [];
-      if (controllers !== undefined && p !== undefined && pred(controllers.split(','))) return p;
-    }
-    return '';
-  };
-  const candidates = [
-    path((c) => c[0] === ''),
-    path((c) => c.includes('pids')),
-    path((c) => c.includes('memory')),
-  ];
-  return candidates.find((p) => p !== '' && p !== '/') ?? '/';
-}
 
 function listen(): Promise<Server> {
   const server = createServer((socket) => socket.on('error', () => {}).resume());
@@ -88,7 +72,7 @@ test('every sensor program loads and attaches; real syscalls give records with t
   assert.equal(payloadU32(exec, EX.argc), 3);
   assert.ok(envp!.split('\0').includes('VG_TEST_MARKER=sensors-test'), envp);
   assert.equal(cwd, '/etc');
-  assert.equal(cgroup, expectedCgroup(readFileSync('/proc/self/cgroup', 'utf8')));
+  assert.equal(cgroup, cgroupPathFromProc(readFileSync('/proc/self/cgroup', 'utf8')));
   const catStat = statSync('/usr/bin/cat');
   assert.equal(payloadU64(exec, EX.exe_ino), BigInt(catStat.ino));
   assert.equal(payloadU32(exec, EX.exe_dev), catStat.dev);
