@@ -80,6 +80,19 @@ static __always_inline __u32 vg_encode_dev(__u32 dev) {
 	return (minor & 0xff) | (major << 8) | ((minor & ~0xffu) << 12);
 }
 
+/*
+ * A capability set of a cred as a u64. Read as 8 raw bytes at the field:
+ * kernel_cap_t is { u64 val; } since 6.3 and { u32 cap[2]; } before, the same
+ * bits in the same order (little-endian), and only the field's offset needs
+ * relocating. Reading `.val` fails to relocate on older kernels.
+ */
+#define VG_CRED_CAPS(cred, field)                                                                  \
+	({                                                                                         \
+		__u64 __caps = 0;                                                                  \
+		bpf_core_read(&__caps, sizeof(__caps), &(cred)->field);                            \
+		__caps;                                                                            \
+	})
+
 /* Fill the common header for the current task. */
 static __always_inline void vg_hdr_fill(struct vg_hdr *h, __u16 type, __s64 retval) {
 	struct task_struct *t = (struct task_struct *)bpf_get_current_task();

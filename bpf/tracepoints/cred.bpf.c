@@ -36,9 +36,9 @@ static __always_inline int vg_cred_exit(struct trace_event_raw_sys_exit *ctx, __
 		if (nids > 2)
 			c->id[2] = a.args[2];
 	}
-	c->cap_effective = BPF_CORE_READ(cred, cap_effective.val);
-	c->cap_permitted = BPF_CORE_READ(cred, cap_permitted.val);
-	c->cap_inheritable = BPF_CORE_READ(cred, cap_inheritable.val);
+	c->cap_effective = VG_CRED_CAPS(cred, cap_effective);
+	c->cap_permitted = VG_CRED_CAPS(cred, cap_permitted);
+	c->cap_inheritable = VG_CRED_CAPS(cred, cap_inheritable);
 	return vg_rec_send(&r);
 }
 

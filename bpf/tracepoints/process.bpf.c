@@ -99,9 +99,9 @@ int BPF_PROG(sched_exec, struct task_struct *p, pid_t old_pid, struct linux_binp
 		return 0;
 	r.lens = e->str_len;
 	e->start_ns = BPF_CORE_READ(t, group_leader, start_boottime);
-	e->cap_effective = BPF_CORE_READ(cred, cap_effective.val);
-	e->cap_permitted = BPF_CORE_READ(cred, cap_permitted.val);
-	e->cap_inheritable = BPF_CORE_READ(cred, cap_inheritable.val);
+	e->cap_effective = VG_CRED_CAPS(cred, cap_effective);
+	e->cap_permitted = VG_CRED_CAPS(cred, cap_permitted);
+	e->cap_inheritable = VG_CRED_CAPS(cred, cap_inheritable);
 	e->exe_ino = BPF_CORE_READ(ino, i_ino);
 	vg_inode_times(ino, e);
 	e->exe_dev = vg_encode_dev(BPF_CORE_READ(ino, i_sb, s_dev));
