@@ -68,7 +68,15 @@ export function buildRecord(spec: RecordSpec): Buffer {
   const fixed = LAYOUT.vg_hdr.size + LAYOUT[pname].size;
   const size = fixed + strs.reduce((a, s) => a + s.length, 0);
   const buf = Buffer.alloc(size);
-  writeStruct(buf, 0, 'vg_hdr', { pid: 1, tid: 1, ppid: 0, loginuid: 0xffffffff, ...spec.hdr, size, type: w.value });
+  writeStruct(buf, 0, 'vg_hdr', {
+    pid: 1,
+    tid: 1,
+    ppid: 0,
+    loginuid: 0xffffffff,
+    ...spec.hdr,
+    size,
+    type: w.value,
+  });
   const payload: Record<string, Value> = { ...spec.payload };
   if ('str_len' in LAYOUT[pname].fields) payload.str_len = strs.map((s) => s.length);
   writeStruct(buf, LAYOUT.vg_hdr.size, pname, payload);
