@@ -13,6 +13,7 @@ import { SinkRunner, type QueuedAlert, type SinkHealth } from './delivery.js';
 import { OutputConfigError, parsePriority, priorityRank } from './output.js';
 import { Redactor } from './secrets.js';
 import { createSink, sinkDefaults } from './sinks/index.js';
+import { startCheckpointer, type Checkpointer } from './checkpointer.js';
 import { AlertStore, sqliteCode } from './store.js';
 
 export interface StoreHealth {
@@ -86,10 +87,18 @@ export async function openOutputs(
     health.lastError = msg;
   };
 
+  let checkpointer: Checkpointer | undefined;
   const tryOpenStore = (): void => {
     lastOpenAttempt = Date.now();
     try {
       store = AlertStore.open(dbPath, { synchronous: storeCfg.synchronous });
+      store.setAutoCheckpoint(4096);
+      checkpointer ??= startCheckpointer(dbPath, 200, (err) =>
+        logger.warn(
+          { db: dbPath, err: err.message },
+          'checkpoint worker failed: commits checkpoint themselves',
+        ),
+      );
       if (health.state === 'failing') logger.info({ db: dbPath }, 'alert store available again');
       health.state = 'ok';
       delete health.lastError;
@@ -122,6 +131,7 @@ export async function openOutputs(
       runners.push(buildRunner(cfg, i, runners, () => store, logger, redactor, opts));
     }
   } catch (err) {
+    await checkpointer?.stop();
     (store as AlertStore | null)?.close();
     throw err;
   }
@@ -194,6 +204,7 @@ export async function openOutputs(
       clearInterval(retentionTimer);
       const deadline = Date.now() + closeTimeoutMs;
       await Promise.all(runners.map((r) => r.close(deadline)));
+      await checkpointer?.stop();
       store?.close();
     },
   };

@@ -123,8 +123,8 @@ export class AlertStore {
           // Both must precede the first table. auto_vacuum lets size retention give pages back to the
           // file system; 16 KiB pages halve the CPU per stored alert (~1.5 KB of JSON each: fewer WAL
           // frames and write calls per commit) without making the outbox's small updates costly.
-          db.pragma('auto_vacuum = INCREMENTAL');
           db.pragma('page_size = 16384');
+          db.pragma('auto_vacuum = INCREMENTAL');
         }
         const mode = db.pragma('journal_mode = WAL', { simple: true });
         if (String(mode).toLowerCase() !== 'wal') {
@@ -296,6 +296,14 @@ export class AlertStore {
     }
     if (deleted > 0) this.db.pragma('incremental_vacuum');
     return deleted;
+  }
+
+  /**
+   * WAL pages after which a commit checkpoints by itself. The checkpoint worker normally keeps
+   * the WAL far below; this is the safety net should it stall.
+   */
+  setAutoCheckpoint(pages: number): void {
+    this.db.pragma(`wal_autocheckpoint = ${Math.max(0, Math.floor(pages))}`);
   }
 
   close(): void {

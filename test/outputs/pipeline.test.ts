@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -222,4 +222,18 @@ test('an alert that cannot be serialised is dropped and logged; the others go on
   assert.deepEqual(rx.requests.flatMap((r) => JSON.parse(r.body) as Alert[]).map(seqOf), [0, 2]);
   assert.equal(out.health().store.committed, 2);
   assert.ok(records.some((l) => l.includes('alert dropped: not serialisable')));
+});
+
+test('the WAL is checkpointed by the worker thread, not inside commits', { timeout: 60_000 }, async () => {
+  const db = join(dir, 'checkpoint.db');
+  const out = await openOutputs({ store: { path: db }, sinks: [] }, logger);
+  for (let i = 0; i < 4000; i++) out.submit(makeAlert(i, { output: 'y'.repeat(1000) }));
+  await new Promise((r) => setImmediate(r));
+  // 4000 alerts of ~2.4 KB are far below the commits' own threshold (4096 pages of 16 KiB), so
+  // only the worker can have copied them into the database file.
+  await waitFor(() => statSync(db).size > 6 * 1024 * 1024);
+  await out.close();
+  const store = AlertStore.open(db, { readonly: true });
+  assert.equal(store.count(), 4000);
+  store.close();
 });

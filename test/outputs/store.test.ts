@@ -19,6 +19,8 @@ test('schema: WAL, versioned, indexed columns; a newer schema is refused', () =>
   AlertStore.open(path).close();
   const db = new Database(path);
   assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+  assert.equal(db.pragma('page_size', { simple: true }), 16384);
+  assert.equal(db.pragma('auto_vacuum', { simple: true }), 2, 'incremental');
   assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
   const indexed = (
     db.prepare("SELECT sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL").all() as {
