@@ -7,17 +7,16 @@
 import pino, { type Logger } from 'pino';
 import { loadConfig, resolveHostname, bundledRulesDir, type VigilConfig } from '../config/index.js';
 import { assertTrusted } from '../config/index.js';
-import type { Alert } from '../event/alert.js';
 import type { EventType, VigilEvent } from '../event/types.js';
 import { buildAlert } from '../engine/alert.js';
 import { Engine } from '../engine/engine.js';
 import { loadRuleset, ruleFiles } from '../engine/load.js';
 import { RuleReloader } from '../engine/reload.js';
-import type { CompiledRule } from '../engine/rules/compile.js';
 import { AgentMetrics, startOpsServer, type OpsServer } from '../ops/index.js';
 import type { OutputsConfig, SinkConfig } from '../outputs/config.js';
 import { openOutputs, type Outputs } from '../outputs/pipeline.js';
 import { Sensor, SensorUnavailable } from '../sensor/sensor.js';
+import { Enforcer } from '../enforce/enforcer.js';
 
 export interface RunOptions {
   config?: string;
@@ -51,13 +50,6 @@ function checkRuleFiles(paths: readonly string[]): void {
   for (const f of ruleFiles(paths)) assertTrusted(f, 'rule file');
 }
 
-/** Which action an alert reports for a rule, given the mode (enforcement itself is src/enforce). */
-function monitorAction(rule: CompiledRule): Alert['action'] {
-  if (rule.action === 'kill') return 'would-kill';
-  if (rule.action === 'deny') return 'would-deny';
-  return 'alert';
-}
-
 export async function run(opts: RunOptions): Promise<number> {
   let config: VigilConfig;
   try {
@@ -70,12 +62,6 @@ export async function run(opts: RunOptions): Promise<number> {
     { level: config.logging.level, base: { pid: process.pid } },
     pino.destination(2),
   );
-  if (opts.enforce || config.enforcement.enabled) {
-    logger.error(
-      'enforcement (--enforce) is not available in this build yet: rule actions are reported as would-*',
-    );
-    return 1;
-  }
 
   const paths = rulePaths(opts, config);
   let engine: Engine;
@@ -86,6 +72,25 @@ export async function run(opts: RunOptions): Promise<number> {
     process.stderr.write(`vigil: ${(err as Error).message}\n`);
     return 1;
   }
+  let enforcer: Enforcer;
+  try {
+    enforcer = Enforcer.open(engine.ruleset.enabledRules, {
+      enabled: opts.enforce === true || config.enforcement.enabled,
+      allow: config.enforcement.allow,
+      log: (msg, data) => logger.warn(data ?? {}, msg),
+    });
+  } catch (err) {
+    process.stderr.write(`vigil: enforcement cannot start: ${(err as Error).message.split('\n')[0]}\n`);
+    return 1;
+  }
+  logger.info(
+    {
+      enabled: enforcer.enabled,
+      kernel: enforcer.allPlans().filter((p) => p.mode === 'kernel').length,
+      userspace: enforcer.allPlans().filter((p) => p.mode === 'userspace').length,
+    },
+    enforcer.enabled ? 'enforcement on' : 'enforcement off (rule actions alert as would-*)',
+  );
   const info = engine.ruleset.info;
   logger.info(
     { files: info.files.length, rules: engine.ruleset.enabledRules.length, skipped: info.skipped.length },
@@ -114,7 +119,9 @@ export async function run(opts: RunOptions): Promise<number> {
       for (let i = 0; i < matches.length; i++) {
         const rule = matches[i];
         const alert = buildAlert(rule, ev, hostname);
-        alert.action = monitorAction(rule);
+        const verdict = enforcer.onMatch(rule, ev);
+        alert.action = verdict.action;
+        if (rule.action !== undefined) alert.enforcement = verdict.enforcement;
         metrics.ruleMatched(rule.name);
         outputs.submit(alert);
       }
@@ -129,6 +136,7 @@ export async function run(opts: RunOptions): Promise<number> {
     maxProcesses: config.sensors.process_table_size,
     ancestorDepth: config.sensors.ancestor_depth,
     onMounts: (m: unknown) => logger.info({ mounts: m }, 'filesystems checked'),
+    reuseMaps: enforcer.reuseMaps(),
   });
 
   let sensor: Sensor;
@@ -136,6 +144,7 @@ export async function run(opts: RunOptions): Promise<number> {
     sensor = await Sensor.start(sensorOptions(engine.eventTypes()));
   } catch (err) {
     await outputs.close();
+    enforcer.close();
     if (err instanceof SensorUnavailable) {
       process.stderr.write(`vigil: ${err.message}\n`);
       return 1;
@@ -187,6 +196,11 @@ export async function run(opts: RunOptions): Promise<number> {
   let attached = engine.eventTypes();
   reloader.on('reload', (rs) => {
     logger.info({ rules: rs.enabledRules.length }, 'rules reloaded');
+    try {
+      enforcer.setRules(rs.enabledRules);
+    } catch (err) {
+      logger.error({ err: (err as Error).message }, 'enforcement policy could not be updated');
+    }
     const need = engine.eventTypes();
     if ([...need].every((t) => attached.has(t))) return;
     void (async () => {
@@ -224,6 +238,7 @@ export async function run(opts: RunOptions): Promise<number> {
   process.off('SIGHUP', onHup);
   reloader.close();
   const last = await sensor.stop();
+  enforcer.close();
   await outputs.close();
   await ops?.close();
   logger.info({ dropped: last.dropped, records: last.records }, 'stopped');

@@ -33,5 +33,10 @@ export interface Alert {
   /** Every field the output template names, as Falco fills them (`<NA>` when unknown). */
   output_fields: Record<string, string | number | boolean | null>;
   action: AlertAction;
+  /**
+   * Present when the rule has an action: who acted. `kernel`: in the probe, in the same syscall;
+   * `userspace`: SIGKILL by pidfd after the alert (asynchronous); `monitor`; `allowed` (allow-list).
+   */
+  enforcement?: { mode: 'kernel' | 'userspace' | 'monitor' | 'allowed'; reason?: string; outcome?: string };
   event: VigilEvent;
 }

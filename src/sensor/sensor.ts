@@ -36,6 +36,8 @@ export interface SensorOptions {
   objectPath?: string;
   /** Ring buffer size in bytes (a power of two); default: the object's (16 MiB). */
   ringBytes?: number;
+  /** Maps shared with an already loaded object (src/enforce: the enforcement policy maps). */
+  reuseMaps?: Record<string, BpfObject>;
   maxProcesses?: number;
   ancestorDepth?: number;
   /** Called with what had to be mounted (tracefs, securityfs, bpffs). */
@@ -132,7 +134,7 @@ export class Sensor {
     opts.onMounts?.(mounted);
 
     const types = opts.types;
-    const { object, missing } = await openAndLoad(objectPath, types, opts.ringBytes);
+    const { object, missing } = await openAndLoad(objectPath, types, opts.ringBytes, opts.reuseMaps);
     let sensor: Sensor | undefined;
     try {
       writeConfig(object);
@@ -252,6 +254,7 @@ function openObject(
   path: string,
   types: ReadonlySet<EventType> | undefined,
   ringBytes?: number,
+  reuseMaps?: Record<string, BpfObject>,
 ): { object: BpfObject; missing: EventType[] } {
   try {
     const probe = BpfObject.open(path);
@@ -262,6 +265,7 @@ function openObject(
     const object = BpfObject.open(path, {
       autoload,
       mapMaxEntries: ringBytes !== undefined ? { vg_events: ringBytes } : undefined,
+      reuseMaps,
     });
     return { object, missing };
   } catch (err) {
@@ -278,9 +282,10 @@ async function openAndLoad(
   path: string,
   types: ReadonlySet<EventType> | undefined,
   ringBytes: number | undefined,
+  reuseMaps?: Record<string, BpfObject>,
 ): Promise<{ object: BpfObject; missing: EventType[] }> {
   for (let attempt = 1; ; attempt++) {
-    const opened = openObject(path, types, ringBytes);
+    const opened = openObject(path, types, ringBytes, reuseMaps);
     try {
       opened.object.load();
       return opened;

@@ -1,0 +1,190 @@
+/**
+ * Rule actions, carried out. Off (no Enforcer) unless --enforce or enforcement.enabled; in monitor
+ * mode a rule with an action alerts as would-kill / would-deny. With enforcement on, each rule's
+ * plan (compile.ts) says who acts: the kernel (policy maps, written at start and on every reload)
+ * or user space (SIGKILL by pidfd when the alert is raised, after the syscall completed).
+ * onMatch says, per alert, what was actually done, and how.
+ */
+import type { AlertAction } from '../event/alert.js';
+import type { VigilEvent } from '../event/types.js';
+import type { CompiledRule } from '../engine/rules/compile.js';
+import { mounts } from '../sensor/kernel-features.js';
+import { planRules, KERNEL_STRING_MAX, type EnforcementPlan } from './compile.js';
+import { killByPidfd, type KillOutcome } from './pidfd-kill.js';
+import { PolicyMaps, type PolicyEntry } from './policy-maps.js';
+
+export interface EnforcementInfo {
+  /** kernel: done in the probe, synchronously; userspace: by the agent after the alert (asynchronous). */
+  mode: 'kernel' | 'userspace' | 'monitor' | 'allowed';
+  /** Why user space acted, or why nothing was done. */
+  reason?: string;
+  /** userspace: what the pidfd kill found. */
+  outcome?: KillOutcome;
+}
+
+export interface Verdict {
+  action: AlertAction;
+  enforcement: EnforcementInfo;
+}
+
+export interface EnforcerOptions {
+  enabled: boolean;
+  allow: { exe: string[]; uid: number[]; container: string[] };
+  /** cgroup v2 directory the deny programs attach to (default: the first cgroup2 mount). */
+  cgroupRoot?: string;
+  agentTgid?: number;
+  /** Messages said once (LSM missing, allow-list entries skipped). */
+  log?: (msg: string, data?: object) => void;
+}
+
+const EPERM = 1;
+
+export function cgroup2Root(): string | undefined {
+  return mounts().find((m) => m.type === 'cgroup2')?.target;
+}
+
+export class Enforcer {
+  private plans = new Map<string, EnforcementPlan>();
+  private readonly allowExe: Set<string>;
+  private readonly allowUid: Set<number>;
+  private readonly allowContainer: Set<string>;
+  private readonly agentTgid: number;
+
+  private constructor(
+    readonly enabled: boolean,
+    private readonly maps: PolicyMaps | undefined,
+    private readonly opts: EnforcerOptions,
+  ) {
+    this.allowExe = new Set(opts.allow.exe);
+    this.allowUid = new Set(opts.allow.uid);
+    this.allowContainer = new Set(opts.allow.container);
+    this.agentTgid = opts.agentTgid ?? process.pid;
+  }
+
+  /**
+   * Monitor mode needs no kernel object. With enforcement on, the policy maps are loaded (throws
+   * when they cannot be) and the allow-list written. BPF LSM is not used by this build's agent:
+   * deny on exec and files is enforced as kill (said once).
+   */
+  static open(rules: readonly CompiledRule[], opts: EnforcerOptions): Enforcer {
+    let maps: PolicyMaps | undefined;
+    if (opts.enabled) {
+      maps = PolicyMaps.open();
+      const skipped = maps.writeAllow(opts.allow.exe, opts.allow.uid);
+      if (skipped.length > 0)
+        opts.log?.('enforcement allow-list: these executables do not exist', { skipped });
+    }
+    const e = new Enforcer(opts.enabled, maps, opts);
+    e.setRules(rules);
+    if (
+      opts.enabled &&
+      [...e.plans.values()].some(
+        (p) => p.action === 'deny' && p.mode === 'kernel' && p.policy.kind === 'string',
+      )
+    )
+      opts.log?.('BPF LSM programs are not loaded: deny on exec and file rules is enforced as kill');
+    return e;
+  }
+
+  /** Maps the sensor must reuse so its probes see the policy (undefined in monitor mode). */
+  reuseMaps(): ReturnType<PolicyMaps['reuseMaps']> | undefined {
+    return this.maps?.reuseMaps();
+  }
+
+  planOf(rule: string): EnforcementPlan | undefined {
+    return this.plans.get(rule);
+  }
+
+  allPlans(): EnforcementPlan[] {
+    return [...this.plans.values()];
+  }
+
+  /** New rules: plans recomputed and the kernel policy replaced in one generation swap. */
+  setRules(rules: readonly CompiledRule[]): void {
+    const plans = new Map(planRules(rules).map((p) => [p.rule, p]));
+    if (this.allowContainer.size > 0) {
+      for (const [name, p] of plans)
+        if (p.mode === 'kernel')
+          plans.set(name, {
+            rule: name,
+            mode: 'userspace',
+            action: p.action,
+            why: 'enforcement.allow.container is set and the kernel cannot check containers',
+          });
+    }
+    this.plans = plans;
+    if (!this.maps) return;
+    const entries: PolicyEntry[] = [];
+    let id = 0;
+    const hooks = new Set<'connect' | 'sendmsg'>();
+    for (const p of plans.values()) {
+      id++;
+      if (p.mode !== 'kernel') continue;
+      entries.push({ ruleId: id, action: p.action, policy: p.policy });
+      if (p.policy.kind === 'net') for (const h of p.policy.hooks) hooks.add(h);
+    }
+    this.maps.write(entries, this.enabled, this.agentTgid);
+    const root = this.opts.cgroupRoot ?? cgroup2Root();
+    if (hooks.size > 0 && root === undefined)
+      this.opts.log?.('no cgroup v2 mount: network deny rules cannot be enforced');
+    else if (root !== undefined) this.maps.attachNet(hooks, root);
+  }
+
+  private exempt(ev: VigilEvent): string | undefined {
+    if (ev.proc.pid <= 1) return 'pid 1 is never acted on';
+    if (ev.proc.pid === this.agentTgid) return 'the agent is never acted on';
+    if (this.allowExe.has(ev.proc.exe)) return 'enforcement.allow.exe';
+    if (this.allowUid.has(ev.user.uid)) return 'enforcement.allow.uid';
+    if (ev.proc.container_id && this.allowContainer.has(ev.proc.container_id))
+      return 'enforcement.allow.container';
+    return undefined;
+  }
+
+  /** Whether the kernel check saw the same strings the rule matched (see bpf/enforce/vg_enforce.h). */
+  private kernelSaw(plan: EnforcementPlan & { mode: 'kernel' }, ev: VigilEvent): boolean {
+    const p = plan.policy;
+    if (p.kind === 'net') return ev.ret === -EPERM;
+    if (p.field === 'comm') return true;
+    if (ev.type === 'execve') return Buffer.byteLength(ev.proc.exe) < KERNEL_STRING_MAX;
+    const raw = ev.fd?.nameraw ?? ev.fd?.name ?? '';
+    return raw === ev.fd?.name && Buffer.byteLength(raw) < KERNEL_STRING_MAX;
+  }
+
+  /** What was done about this match; kills in user space when that is the plan (or the kernel missed). */
+  onMatch(rule: CompiledRule, ev: VigilEvent): Verdict {
+    if (rule.action === undefined) return { action: 'alert', enforcement: { mode: 'monitor' } };
+    const plan = this.plans.get(rule.name);
+    if (!this.enabled || plan === undefined) {
+      return {
+        action: rule.action === 'kill' ? 'would-kill' : 'would-deny',
+        enforcement: { mode: 'monitor' },
+      };
+    }
+    const exempt = this.exempt(ev);
+    if (exempt !== undefined) return { action: 'alert', enforcement: { mode: 'allowed', reason: exempt } };
+    if (plan.mode === 'kernel' && this.kernelSaw(plan, ev)) {
+      const denied = plan.policy.kind === 'net';
+      return { action: denied ? 'denied' : 'killed', enforcement: { mode: 'kernel' } };
+    }
+    const reason =
+      plan.mode === 'userspace'
+        ? plan.why
+        : 'the kernel did not see the strings the rule matched (relative or long path)';
+    const start = ev.proc.start_ts;
+    const outcome = killByPidfd(ev.proc.pid, start);
+    return {
+      action: outcome === 'killed' ? 'killed' : 'alert',
+      enforcement: { mode: 'userspace', reason, outcome },
+    };
+  }
+
+  /** Counters from the probes (undefined in monitor mode). */
+  stats(): ReturnType<PolicyMaps['stats']> | undefined {
+    return this.maps?.stats();
+  }
+
+  /** Removes every enforcing program and the policy. */
+  close(): void {
+    this.maps?.close();
+  }
+}
