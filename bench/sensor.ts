@@ -14,7 +14,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EventType, VigilEvent } from '../src/event/types.js';
+import { Decoder } from '../src/sensor/decode.js';
+import { ProcessTable } from '../src/sensor/process-table.js';
 import { Sensor, type SensorStats } from '../src/sensor/sensor.js';
+import { UserDb } from '../src/sensor/users.js';
+import { buildRecord, frame } from '../test/sensor/records.js';
 
 export interface WorkloadResult {
   name: string;
@@ -119,7 +123,63 @@ function print(r: WorkloadResult): void {
   );
 }
 
+/**
+ * The decoder alone on records built in memory (no kernel): events/s per
+ * CPU-second for opens and for process lifecycles (clone + exec + exit), the
+ * figure that does not depend on how loaded the machine is.
+ */
+export function decodeInMemory(): { opens: number; lifecycles: number } {
+  const users = new UserDb({ statIntervalMs: 0 });
+  const table = new ProcessTable({ bootToEpochNs: 0 });
+  table.seedFromProc();
+  const dec = new Decoder({ table, users, bootToEpochNs: 0 });
+  const me = { pid: process.pid, tid: process.pid, ppid: process.ppid, comm: 'bench' };
+  const open = buildRecord({
+    type: 'openat',
+    hdr: { ...me, retval: 3 },
+    payload: { fd: 3, dirfd: -100 },
+    strings: ['/tmp/vigil-bench/marker-file'],
+  });
+  const opens = frame(new Array(1000).fill(open));
+  const env = Object.entries(process.env)
+    .map(([k, v]) => `${k}=${v}`)
+    .join('\0')
+    .slice(0, 4000);
+  const lifecycle: Buffer[] = [];
+  for (let i = 0; i < 300; i++) {
+    const child = 4_000_000 + i;
+    const kid = { pid: child, tid: child, ppid: process.pid, comm: 'true' };
+    lifecycle.push(
+      buildRecord({ type: 'clone', hdr: me, payload: { child_pid: child, child_vpid: child } }),
+      buildRecord({
+        type: 'execve',
+        hdr: kid,
+        payload: { argc: 2 },
+        strings: ['/usr/bin/true', 'true\0x', env, '/tmp', '/user.slice'],
+      }),
+      buildRecord({ type: 'procexit', hdr: kid, payload: {} }),
+    );
+  }
+  const lifecycles = frame(lifecycle);
+  const rate = (batch: Buffer, rounds: number): number => {
+    let n = 0;
+    const c0 = process.cpuUsage();
+    for (let i = 0; i < rounds; i++) n += dec.decodeBatch(batch, []);
+    const c = process.cpuUsage(c0);
+    return n / ((c.user + c.system) / 1e6);
+  };
+  rate(opens, 200); // warm up
+  const result = { opens: rate(opens, 1000), lifecycles: rate(lifecycles, 100) };
+  users.close();
+  return result;
+}
+
 async function main(): Promise<void> {
+  const mem = decodeInMemory();
+  const f = (n: number): string => Math.round(n).toLocaleString('en');
+  console.log(
+    `decoder, in-memory records: ${f(mem.opens)} opens/CPU-s, ${f(mem.lifecycles)} lifecycle records/CPU-s`,
+  );
   const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-'));
   const marker = join(dir, 'marker-file');
   writeFileSync(marker, '');
