@@ -13,26 +13,45 @@
 #define VG_TASK_COMM_MAX  16
 #define VG_STASH_FCHDIR   (VG_EVT_MAX + VG_EVT_CHDIR) /* fchdir shares chdir's type, not its args */
 
-/* Kernels before 6.11 keep the inode change/modify times as struct timespec64. */
+/*
+ * Inode change/modify times by kernel: i_ctime_sec/_nsec since 6.11; before,
+ * struct timespec64 fields named __i_ctime (6.6) / __i_mtime (6.7), and
+ * i_ctime / i_mtime before that. Each read sits behind its own existence
+ * check: a relocation that fails is only harmless where the verifier can
+ * see it is never reached.
+ */
 struct inode___ts64 {
 	struct timespec64 __i_ctime;
 	struct timespec64 __i_mtime;
+	struct timespec64 i_ctime;
+	struct timespec64 i_mtime;
 } __attribute__((preserve_access_index));
 
-static __always_inline void vg_inode_times(struct inode *ino, struct vg_exec *e) {
-	if (bpf_core_field_exists(ino->i_ctime_sec)) {
-		e->exe_ctime_ns = BPF_CORE_READ(ino, i_ctime_sec) * 1000000000ull +
-		                  BPF_CORE_READ(ino, i_ctime_nsec);
-		e->exe_mtime_ns = BPF_CORE_READ(ino, i_mtime_sec) * 1000000000ull +
-		                  BPF_CORE_READ(ino, i_mtime_nsec);
-	} else {
-		struct inode___ts64 *old = (void *)ino;
+#define VG_NS(ts)    ((ts).tv_sec * 1000000000ull + (ts).tv_nsec)
+#define VG_NSEC_MASK 0x3fffffff /* nanoseconds need 30 bits */
 
-		e->exe_ctime_ns = BPF_CORE_READ(old, __i_ctime.tv_sec) * 1000000000ull +
-		                  BPF_CORE_READ(old, __i_ctime.tv_nsec);
-		e->exe_mtime_ns = BPF_CORE_READ(old, __i_mtime.tv_sec) * 1000000000ull +
-		                  BPF_CORE_READ(old, __i_mtime.tv_nsec);
+static __always_inline void vg_inode_times(struct inode *ino, struct vg_exec *e) {
+	struct inode___ts64 *old = (void *)ino;
+	struct timespec64 ts = {};
+
+	if (bpf_core_field_exists(ino->i_ctime_sec)) {
+		/* Multigrain timestamps (6.13) keep a flag in the top bit of the nsec field. */
+		e->exe_ctime_ns = BPF_CORE_READ(ino, i_ctime_sec) * 1000000000ull +
+		                  (BPF_CORE_READ(ino, i_ctime_nsec) & VG_NSEC_MASK);
+		e->exe_mtime_ns = BPF_CORE_READ(ino, i_mtime_sec) * 1000000000ull +
+		                  (BPF_CORE_READ(ino, i_mtime_nsec) & VG_NSEC_MASK);
+		return;
 	}
+	if (bpf_core_field_exists(old->__i_ctime))
+		BPF_CORE_READ_INTO(&ts, old, __i_ctime);
+	else if (bpf_core_field_exists(old->i_ctime))
+		BPF_CORE_READ_INTO(&ts, old, i_ctime);
+	e->exe_ctime_ns = VG_NS(ts);
+	if (bpf_core_field_exists(old->__i_mtime))
+		BPF_CORE_READ_INTO(&ts, old, __i_mtime);
+	else if (bpf_core_field_exists(old->i_mtime))
+		BPF_CORE_READ_INTO(&ts, old, i_mtime);
+	e->exe_mtime_ns = VG_NS(ts);
 }
 
 /* VG_HDR_F_EXE_* for the file being executed, judged with the new credentials. */

@@ -78,6 +78,9 @@ test('every sensor program loads and attaches; real syscalls give records with t
   assert.equal(payloadU32(exec, EX.exe_dev), catStat.dev);
   assert.equal(payloadU32(exec, EX.exe_mode), catStat.mode);
   assert.equal(payloadU32(exec, EX.vpid), catPid);
+  const catTimes = statSync('/usr/bin/cat', { bigint: true });
+  assert.equal(payloadU64(exec, EX.exe_mtime_ns), catTimes.mtimeNs);
+  assert.equal(payloadU64(exec, EX.exe_ctime_ns), catTimes.ctimeNs);
 
   // The opens: absolute, and relative to the cwd (dirpath walked from the kernel's dentries).
   const opens = of(catPid, 'openat').filter((r) => r.strings[0]!.endsWith('hostname'));
