@@ -77,6 +77,7 @@ export function buildProgram(): Command {
   program
     .command('doctor')
     .description('what this kernel supports, and so what will and will not run')
+    .option('--config <file>', 'configuration file (its ring buffer size is checked)')
     .option('--json', 'machine-readable report')
     .action((opts) => runModule(() => import('./doctor.js'), opts));
 
