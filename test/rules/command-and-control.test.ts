@@ -64,9 +64,13 @@ test('Netcat or socat run with a command to execute', async (t) => {
 test('Tunnelling or proxy tool run', async (t) => {
   const r = await ruleRunner(t);
   if (!r) return;
-  await r.fires('Tunnelling or proxy tool run', [toolCopy(dir, 'chisel'), 'client', '127.0.0.1:9', 'R:socks'], {
-    'proc.name': 'chisel',
-  });
+  await r.fires(
+    'Tunnelling or proxy tool run',
+    [toolCopy(dir, 'chisel'), 'client', '127.0.0.1:9', 'R:socks'],
+    {
+      'proc.name': 'chisel',
+    },
+  );
   await r.silent('Tunnelling or proxy tool run', [toolCopy(dir, 'chiseled'), 'client']);
 });
 
@@ -79,9 +83,17 @@ test('SSH port forwarding or SOCKS proxy started', async (t) => {
     await r.fires(
       'SSH port forwarding or SOCKS proxy started',
       [...ssh, '-N', '-R', '19999:127.0.0.1:22', '-p', String(port), 'vigil@127.0.0.1'],
-      { 'proc.cmdline': `ssh -F /dev/null -o BatchMode=yes -o ConnectTimeout=5 -N -R 19999:127.0.0.1:22 -p ${port} vigil@127.0.0.1` },
+      {
+        'proc.cmdline': `ssh -F /dev/null -o BatchMode=yes -o ConnectTimeout=5 -N -R 19999:127.0.0.1:22 -p ${port} vigil@127.0.0.1`,
+      },
     );
-    await r.silent('SSH port forwarding or SOCKS proxy started', [...ssh, '-p', String(port), 'vigil@127.0.0.1', 'true']);
+    await r.silent('SSH port forwarding or SOCKS proxy started', [
+      ...ssh,
+      '-p',
+      String(port),
+      'vigil@127.0.0.1',
+      'true',
+    ]);
   } finally {
     server.close();
   }
@@ -92,10 +104,18 @@ test('Download tool connected to a non-standard port', async (t) => {
   if (!r) return;
   const { server, port } = await listen(0, true);
   try {
-    await r.fires('Download tool connected to a non-standard port', ['/usr/bin/curl', '-s', `http://127.0.0.1:${port}/`], {
-      'fd.rport': port,
-    });
-    await r.silent('Download tool connected to a non-standard port', ['/usr/bin/curl', '-s', 'file:///etc/hostname']);
+    await r.fires(
+      'Download tool connected to a non-standard port',
+      ['/usr/bin/curl', '-s', `http://127.0.0.1:${port}/`],
+      {
+        'fd.rport': port,
+      },
+    );
+    await r.silent('Download tool connected to a non-standard port', [
+      '/usr/bin/curl',
+      '-s',
+      'file:///etc/hostname',
+    ]);
   } finally {
     server.close();
   }
@@ -111,7 +131,11 @@ test('File uploaded with a command-line client', async (t) => {
       ['/usr/bin/curl', '-s', '-T', '/etc/hostname', `http://127.0.0.1:${port}/`],
       { 'proc.cmdline': `curl -s -T /etc/hostname http://127.0.0.1:${port}/` },
     );
-    await r.silent('File uploaded with a command-line client', ['/usr/bin/curl', '-s', `http://127.0.0.1:${port}/`]);
+    await r.silent('File uploaded with a command-line client', [
+      '/usr/bin/curl',
+      '-s',
+      `http://127.0.0.1:${port}/`,
+    ]);
   } finally {
     server.close();
   }
@@ -124,7 +148,9 @@ test('Crypto miner run', async (t) => {
     'proc.name': 'xmrig',
   });
   const worker = toolCopy(dir, 'worker');
-  await r.fires('Crypto miner run', [worker, '--url', 'stratum+tcp://127.0.0.1:3333'], { 'proc.name': 'worker' });
+  await r.fires('Crypto miner run', [worker, '--url', 'stratum+tcp://127.0.0.1:3333'], {
+    'proc.name': 'worker',
+  });
   await r.silent('Crypto miner run', [worker, '--url', 'http://127.0.0.1:8080']);
 });
 

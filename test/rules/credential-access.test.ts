@@ -46,9 +46,13 @@ test('Read cloud or service credentials', async (t) => {
 test('Search for private keys or passwords', async (t) => {
   const r = await ruleRunner(t);
   if (!r) return;
-  await r.fires('Search for private keys or passwords', ['/usr/bin/grep', '-rl', 'BEGIN RSA PRIVATE KEY', dir], {
-    'proc.name': 'grep',
-  });
+  await r.fires(
+    'Search for private keys or passwords',
+    ['/usr/bin/grep', '-rl', 'BEGIN RSA PRIVATE KEY', dir],
+    {
+      'proc.name': 'grep',
+    },
+  );
   await r.silent('Search for private keys or passwords', ['/usr/bin/grep', '-rl', 'hello', dir]);
 });
 
@@ -61,15 +65,22 @@ const withSleeper = (file: string, flags = 'os.O_RDONLY'): string[] =>
 test("Read another process's memory", async (t) => {
   const r = await ruleRunner(t);
   if (!r) return;
-  const a = await r.fires("Read another process's memory", withSleeper('mem'), { 'evt.arg.flags': /^O_RDONLY/ });
+  const a = await r.fires("Read another process's memory", withSleeper('mem'), {
+    'evt.arg.flags': /^O_RDONLY/,
+  });
   if (!/^\/proc\/\d+\/mem$/.test(String(a.output_fields['fd.name']))) throw new Error(a.output);
-  await r.silent("Read another process's memory", py(`import os; os.close(os.open('/proc/self/mem', os.O_RDONLY))`));
+  await r.silent(
+    "Read another process's memory",
+    py(`import os; os.close(os.open('/proc/self/mem', os.O_RDONLY))`),
+  );
 });
 
 test("Read another process's environment", async (t) => {
   const r = await ruleRunner(t);
   if (!r) return;
-  await r.fires("Read another process's environment", withSleeper('environ'), { 'fd.name': /^\/proc\/\d+\/environ$/ });
+  await r.fires("Read another process's environment", withSleeper('environ'), {
+    'fd.name': /^\/proc\/\d+\/environ$/,
+  });
   await r.silent(
     "Read another process's environment",
     py(`import os; os.close(os.open('/proc/self/environ', os.O_RDONLY))`),
@@ -92,6 +103,9 @@ test('Credential dumping tool executed', async (t) => {
   const r = await ruleRunner(t);
   if (!r) return;
   const tool = toolCopy(dir, 'mimipenguin');
-  await r.fires('Credential dumping tool executed', [tool], { 'proc.name': 'mimipenguin', 'proc.exepath': tool });
+  await r.fires('Credential dumping tool executed', [tool], {
+    'proc.name': 'mimipenguin',
+    'proc.exepath': tool,
+  });
   await r.silent('Credential dumping tool executed', [toolCopy(dir, 'penguin')]);
 });

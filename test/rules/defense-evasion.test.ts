@@ -31,10 +31,20 @@ test('Shell history deleted or truncated', async (t) => {
 test('Shell history disabled', async (t) => {
   const r = await ruleRunner(t);
   if (!r) return;
-  await r.fires('Shell history disabled', ['/usr/bin/env', 'HISTFILE=/dev/null', '/usr/bin/bash', '-c', 'true'], {
-    'proc.env[HISTFILE]': '/dev/null',
-  });
-  await r.silent('Shell history disabled', ['/usr/bin/env', `HISTFILE=${join(dir, 'h')}`, '/usr/bin/bash', '-c', 'true']);
+  await r.fires(
+    'Shell history disabled',
+    ['/usr/bin/env', 'HISTFILE=/dev/null', '/usr/bin/bash', '-c', 'true'],
+    {
+      'proc.env[HISTFILE]': '/dev/null',
+    },
+  );
+  await r.silent('Shell history disabled', [
+    '/usr/bin/env',
+    `HISTFILE=${join(dir, 'h')}`,
+    '/usr/bin/bash',
+    '-c',
+    'true',
+  ]);
 });
 
 test('Fileless execution from memory', async (t) => {
@@ -87,7 +97,9 @@ test('Running executable deleted', async (t) => {
   const r = await ruleRunner(t);
   if (!r) return;
   const self = toolCopy(dir, `dropper-${rand()}`, '/usr/bin/perl');
-  await r.fires('Running executable deleted', [self, '-e', 'unlink $^X or die "unlink: $!"'], { 'fs.path.name': self });
+  await r.fires('Running executable deleted', [self, '-e', 'unlink $^X or die "unlink: $!"'], {
+    'fs.path.name': self,
+  });
   const other = join(dir, 'other');
   writeFileSync(other, 'x');
   const perlCopy = toolCopy(dir, `dropper-${rand()}`, '/usr/bin/perl');

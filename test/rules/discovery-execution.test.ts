@@ -19,7 +19,9 @@ test('Network scanner run', async (t) => {
 test('Privilege escalation enumeration tool run', async (t) => {
   const r = await ruleRunner(t);
   if (!r) return;
-  await r.fires('Privilege escalation enumeration tool run', [toolCopy(dir, 'linpeas.sh')], { 'proc.name': 'linpeas.sh' });
+  await r.fires('Privilege escalation enumeration tool run', [toolCopy(dir, 'linpeas.sh')], {
+    'proc.name': 'linpeas.sh',
+  });
   await r.silent('Privilege escalation enumeration tool run', [toolCopy(dir, 'inventory.sh')]);
 });
 
@@ -43,10 +45,17 @@ test('Network sniffer run', async (t) => {
 test('Packet socket opened', async (t) => {
   const r = await ruleRunner(t);
   if (!r) return;
-  await r.fires('Packet socket opened', py(`import socket; socket.socket(socket.AF_PACKET, socket.SOCK_RAW).close()`), {
-    'evt.arg.type': /SOCK_RAW/,
-  });
-  await r.silent('Packet socket opened', py(`import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).close()`));
+  await r.fires(
+    'Packet socket opened',
+    py(`import socket; socket.socket(socket.AF_PACKET, socket.SOCK_RAW).close()`),
+    {
+      'evt.arg.type': /SOCK_RAW/,
+    },
+  );
+  await r.silent(
+    'Packet socket opened',
+    py(`import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).close()`),
+  );
 });
 
 test('Archive of credential directories', async (t) => {
@@ -56,16 +65,29 @@ test('Archive of credential directories', async (t) => {
   mkdirSync(join(dir, 'docs'), { recursive: true });
   writeFileSync(join(dir, '.ssh/config'), 'Host *\n');
   writeFileSync(join(dir, 'docs/a.txt'), 'a\n');
-  await r.fires('Archive of credential directories', ['/usr/bin/tar', '-cf', join(dir, 'a.tar'), '-C', dir, '.ssh'], {
-    'proc.cmdline': `tar -cf ${join(dir, 'a.tar')} -C ${dir} .ssh`,
-  });
-  await r.silent('Archive of credential directories', ['/usr/bin/tar', '-cf', join(dir, 'b.tar'), '-C', dir, 'docs']);
+  await r.fires(
+    'Archive of credential directories',
+    ['/usr/bin/tar', '-cf', join(dir, 'a.tar'), '-C', dir, '.ssh'],
+    {
+      'proc.cmdline': `tar -cf ${join(dir, 'a.tar')} -C ${dir} .ssh`,
+    },
+  );
+  await r.silent('Archive of credential directories', [
+    '/usr/bin/tar',
+    '-cf',
+    join(dir, 'b.tar'),
+    '-C',
+    dir,
+    'docs',
+  ]);
 });
 
 test('Container or cloud discovery tool run', async (t) => {
   const r = await ruleRunner(t);
   if (!r) return;
-  await r.fires('Container or cloud discovery tool run', [toolCopy(dir, 'amicontained')], { 'proc.name': 'amicontained' });
+  await r.fires('Container or cloud discovery tool run', [toolCopy(dir, 'amicontained')], {
+    'proc.name': 'amicontained',
+  });
   await r.silent('Container or cloud discovery tool run', [toolCopy(dir, 'contained')]);
 });
 
@@ -101,7 +123,10 @@ test('Download piped to a shell', async (t) => {
   await r.fires('Download piped to a shell', bash('curl -s http://127.0.0.1:9/install.sh | sh'), {
     'proc.cmdline': 'bash -c curl -s http://127.0.0.1:9/install.sh | sh',
   });
-  await r.silent('Download piped to a shell', bash('curl -s http://127.0.0.1:9/install.sh > /dev/null; true'));
+  await r.silent(
+    'Download piped to a shell',
+    bash('curl -s http://127.0.0.1:9/install.sh > /dev/null; true'),
+  );
 });
 
 async function listener(): Promise<{ server: Server; port: number }> {
@@ -120,7 +145,10 @@ test('Inline interpreter code made a network connection', async (t) => {
       py(`import socket; socket.create_connection(('127.0.0.1', ${port})).close()`),
       { 'fd.rport': port, 'fd.rip': '127.0.0.1' },
     );
-    await r.silent('Inline interpreter code made a network connection', py(`import socket; socket.socket().close()`));
+    // The same connection from a script file: an installed program, not code typed on a command line.
+    const script = join(dir, 'client.py');
+    writeFileSync(script, `import socket; socket.create_connection(('127.0.0.1', ${port})).close()\n`);
+    await r.silent('Inline interpreter code made a network connection', ['/usr/bin/python3', script]);
   } finally {
     server.close();
   }
@@ -136,5 +164,8 @@ test('Interpreter started from a temp directory script', async (t) => {
   await r.fires('Interpreter started from a temp directory script', ['/bin/sh', join(dir, '.stage/run.sh')], {
     'proc.cmdline': `sh ${join(dir, '.stage/run.sh')}`,
   });
-  await r.silent('Interpreter started from a temp directory script', ['/bin/sh', join(dir, 'scripts/run.sh')]);
+  await r.silent('Interpreter started from a temp directory script', [
+    '/bin/sh',
+    join(dir, 'scripts/run.sh'),
+  ]);
 });

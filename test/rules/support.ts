@@ -6,7 +6,17 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { TestContext } from 'node:test';
@@ -17,6 +27,24 @@ import { bundledRulesDir } from '../../src/config/paths.js';
 import type { Alert } from '../../src/event/alert.js';
 import type { VigilEvent } from '../../src/event/types.js';
 import { liveSensor, runTraced, type LiveSensor, type RunResult } from '../live/harness.js';
+
+/**
+ * VIGIL_RECORD_RULE_CASES=<dir>: each attack's alerting event and each twin's nearest event are
+ * appended to <dir>/cases.jsonl, with every alert they raise; test/rules/write-cases.ts turns them
+ * into the rules' *.tests.yaml replay cases (real kernel events, replayed without root).
+ */
+const RECORD = process.env.VIGIL_RECORD_RULE_CASES;
+interface Recorded {
+  rule: string;
+  kind: 'attack' | 'benign';
+  event: VigilEvent;
+  alerts: string[];
+}
+function record(r: Recorded): void {
+  if (RECORD) appendFileSync(join(RECORD, 'cases.jsonl'), JSON.stringify(r) + '\n');
+}
+const alertsOn = (out: Outcome, ev: VigilEvent): string[] =>
+  out.alerts.filter((a) => a.event === ev).map((a) => a.rule);
 
 let cached: Ruleset | undefined;
 export const bundledRules = (): Ruleset => (cached ??= loadRuleset([bundledRulesDir()], 'all'));
@@ -37,6 +65,7 @@ function afterRootExec(events: VigilEvent[], root: number): VigilEvent[] {
 }
 
 export class RuleRunner {
+  private readonly lastAttackType = new Map<string, string>();
   constructor(
     readonly live: LiveSensor,
     readonly rules: Ruleset,
@@ -60,13 +89,15 @@ export class RuleRunner {
   ): Promise<Alert> {
     const out = await this.run(argv, opts);
     const hit = out.alerts.find((a) => a.rule === rule);
+    if (hit) this.lastAttackType.set(rule, hit.event.type);
     assert.ok(
       hit,
       `expected '${rule}' from ${JSON.stringify(argv)}; fired: ${JSON.stringify(out.alerts.map((a) => a.rule))}; ` +
         `exit ${out.result.code} ${out.result.stderr.slice(0, 300)}`,
     );
+    record({ rule, kind: 'attack', event: hit.event, alerts: alertsOn(out, hit.event) });
     for (const [k, v] of Object.entries(fields)) {
-      const got = hit.output_fields[k];
+      const got: unknown = hit.output_fields[k];
       if (v instanceof RegExp) assert.match(String(got), v, `${rule}: ${k}`);
       else assert.equal(got, v, `${rule}: ${k}`);
     }
@@ -74,10 +105,24 @@ export class RuleRunner {
   }
 
   /** Runs the benign twin: `rule` must stay silent. */
-  async silent(rule: string, argv: readonly string[], opts: { cwd?: string; input?: string } = {}): Promise<Outcome> {
+  async silent(
+    rule: string,
+    argv: readonly string[],
+    opts: { cwd?: string; input?: string } = {},
+  ): Promise<Outcome> {
     const out = await this.run(argv, opts);
     const hits = out.alerts.filter((a) => a.rule === rule);
-    assert.equal(hits.length, 0, `'${rule}' fired on the benign twin ${JSON.stringify(argv)}: ${hits[0]?.output}`);
+    assert.equal(
+      hits.length,
+      0,
+      `'${rule}' fired on the benign twin ${JSON.stringify(argv)}: ${hits[0]?.output}`,
+    );
+    if (RECORD) {
+      // The twin's event nearest the attack's: the last of the root tree's events of the type that fired.
+      const type = this.lastAttackType.get(rule);
+      const ev = [...out.events].reverse().find((e) => e.type === type && e.type !== 'procexit');
+      if (ev) record({ rule, kind: 'benign', event: ev, alerts: alertsOn(out, ev) });
+    }
     return out;
   }
 }
