@@ -82,12 +82,18 @@ export class HttpSink implements Output {
     const headers = { ...this.headers, 'idempotency-key': d.id };
     switch (this.format) {
       case 'webhook': {
-        const docs: unknown[] = [];
+        // Untransformed alerts reuse the JSON serialised once at commit.
+        const parts: string[] = [];
         for (const it of d.items) {
-          if (it.summary) docs.push({ vigil_summary: it.summary });
-          else await this.shape(it.alert, docs);
+          if (it.summary) parts.push(JSON.stringify({ vigil_summary: it.summary }));
+          else if (!this.transform && it.json) parts.push(it.json);
+          else {
+            const docs: unknown[] = [];
+            await this.shape(it.alert, docs);
+            for (const doc of docs) parts.push(JSON.stringify(doc));
+          }
         }
-        if (docs.length) await httpPost(this.target, JSON.stringify(docs), headers);
+        if (parts.length) await httpPost(this.target, `[${parts.join(',')}]`, headers);
         return;
       }
       case 'splunk-hec': {
