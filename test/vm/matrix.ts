@@ -9,7 +9,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { packageRoot } from '../../src/config/paths.js';
 import { runInVm } from './harness/vm.js';
@@ -31,6 +31,19 @@ function prefixed(prefix: string, write: (text: string) => void): { push(chunk: 
       partial = '';
     },
   };
+}
+
+/** What the guest suite reads from the host's build; the guest sees it live, so build first. */
+const BUILT = [
+  'native/build/Release/vigil_bpf.node',
+  'build/bpf/sensors.bpf.o',
+  'build/bpf/doctor.bpf.o',
+  'build/vm/lsm-deny.bpf.o',
+];
+
+function assertBuilt(): void {
+  const missing = BUILT.filter((path) => !existsSync(join(packageRoot(), path)));
+  assert.deepEqual(missing, [], 'build outputs the guest suite needs (make all)');
 }
 
 function guestTestFiles(): string[] {
@@ -61,6 +74,7 @@ test('harness: exit status, stdout and stderr come back from the guest; a timeou
 
 for (const kernel of KERNELS) {
   test(`guest ${kernel}: the VM test suite passes`, async (t) => {
+    assertBuilt();
     const files = guestTestFiles();
     assert.ok(files.length > 0, 'compiled guest tests in dist/test/vm/guest (make ts)');
     const out = prefixed(`[${kernel}] `, (text) => process.stdout.write(text));

@@ -27,9 +27,19 @@ export function failedProgram(err: BpfError): { name: string; line: string } | n
   return m ? { name: m[1], line: m[0].trim() } : null;
 }
 
-export function programSet(path: string): ProgramSet {
+/** libbpf's program types that attach to a cgroup rather than by their section alone. */
+const CGROUP_TYPE = /^(cgroup|sock_ops)/;
+
+/** `cgroupPath`: where cgroup programs attach (for an instant: they must allow by default). */
+export function programSet(path: string, cgroupPath: string): ProgramSet {
   const probe = BpfObject.open(path);
   const all = probe.programs().map((p) => p.name);
+  const cgroupPrograms = new Set(
+    probe
+      .programs()
+      .filter((p) => CGROUP_TYPE.test(p.type))
+      .map((p) => p.name),
+  );
   const rings = probe.maps().filter((m) => m.type === 'ringbuf');
   probe.close();
   const mapMaxEntries = Object.fromEntries(rings.map((m) => [m.name, RING_BYTES]));
@@ -54,7 +64,7 @@ export function programSet(path: string): ProgramSet {
       const attached: string[] = [];
       for (const name of all.filter((n) => !(n in refused))) {
         try {
-          object.attach(name);
+          object.attach(name, cgroupPrograms.has(name) ? { cgroupPath } : undefined);
           attached.push(name);
         } catch (err) {
           const e = err as BpfError;
