@@ -69,7 +69,7 @@ const fail = (message: string, at: Span): ConditionError =>
   new ConditionError(message, at.origin, at.start, at.end);
 
 /** Falco quotes list items that need it (`'"(systemd)"'`): a list item is read like a condition literal. */
-function unquoteItem(item: string): string {
+export function unquoteItem(item: string): string {
   if (item.length >= 2 && (item[0] === '"' || item[0] === "'") && item[item.length - 1] === item[0]) {
     return item.slice(1, -1).replace(/\\(["'\\])/g, '$1');
   }

@@ -15,6 +15,7 @@ import { OutputTemplateError, parseOutputTemplate, type OutputTemplate } from '.
 import type { Collector, ListDef, RuleDef } from './collect.js';
 import { RuleError, diagnosticAt, type Diagnostic, type ItemRef } from './errors.js';
 import { appendExceptions } from './exceptions.js';
+import { guardOf, procNamesOf, type Guard } from './guard.js';
 import type { RuleAction } from './items.js';
 import { LocatedText } from './text.js';
 import type { Loc } from './source.js';
@@ -34,6 +35,10 @@ export interface CompiledRule {
   output: OutputTemplate;
   /** The condition as assembled (appends and exceptions included), for `rules check -v` and debugging. */
   condition: string;
+  /** A conjunct of the condition shared with other rules, tested once for all of them. */
+  guard: Guard | undefined;
+  /** When set, the rule can only fire for a process with one of these proc.name values. */
+  procNames: ReadonlySet<string> | undefined;
   /** Where the rule was first defined. */
   file: string;
   line: number;
@@ -107,6 +112,7 @@ export function compileRules(col: Collector): CompileResult {
   const usedLists = new Set<string>();
   const usedMacros = new Set<string>();
   const lists = expandLists(col.lists, usedLists);
+  const guards = new Map<string, Guard>();
 
   const macros = new Map<string, Expr>();
   for (const m of [...col.macros.values()].sort((a, b) => a.index - b.index)) {
@@ -138,10 +144,14 @@ export function compileRules(col: Collector): CompileResult {
       continue;
     }
     let compiled: ReturnType<typeof compileCondition>;
+    let guard: Guard | undefined;
+    let procNames: ReadonlySet<string> | undefined;
     try {
       const expr = parseCondition(text.text, text);
       markUsed(expr, macros, lists, usedMacros, usedLists);
       compiled = compileCondition(expr, { lists, macros });
+      guard = guardOf(expr, { lists, macros }, guards);
+      procNames = procNamesOf(expr, { lists, macros });
     } catch (err) {
       const d = conditionError(err, r.loc, item);
       if (r.skipIfUnknownFilter && /unknown field|not a supported filter field/i.test(d.message)) {
@@ -173,6 +183,8 @@ export function compileRules(col: Collector): CompileResult {
       enabled: r.enabled,
       action: r.action,
       test: compiled.test,
+      guard,
+      procNames,
       eventTypes: compiled.eventTypes,
       output,
       condition: text.text,

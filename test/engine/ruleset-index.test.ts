@@ -1,0 +1,102 @@
+/**
+ * The ruleset's shortcuts (event-type buckets, shared guards, the proc.name
+ * index) change no result: every event gets exactly the rules a plain scan of
+ * all enabled rules in file order gives, under `all` and `first`.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { loadRuleset } from '../../src/engine/load.js';
+import { readTestCases } from '../../src/engine/rule-tests/cases.js';
+import { sampleEvent } from '../../src/engine/rule-tests/sample-event.js';
+import type { CompiledRule } from '../../src/engine/rules/compile.js';
+import type { Ruleset } from '../../src/engine/ruleset.js';
+import type { VigilEvent } from '../../src/event/types.js';
+
+const FALCO_RULES = '/work/shared/falco/falco_rules.yaml';
+const dirs = ['rules', 'test/fixtures/rules'].filter((d) => existsSync(d));
+const paths = [...(existsSync(FALCO_RULES) ? [FALCO_RULES] : []), 'rules'].filter((p) => existsSync(p));
+
+/** Every event the test cases beside the rules describe, plus a spread of ordinary ones. */
+function events(): VigilEvent[] {
+  const evs: VigilEvent[] = [];
+  for (const d of dirs) {
+    for (const n of readdirSync(d).sort())
+      if (/\.tests\.ya?ml$/.test(n)) for (const c of readTestCases(join(d, n))) evs.push(c.event);
+  }
+  const names = [
+    'bash',
+    'sh',
+    'nc',
+    'grep',
+    'find',
+    'cat',
+    'python3',
+    'curl',
+    'sudo',
+    'insmod',
+    'shred',
+    'nginx',
+  ];
+  for (const [i, name] of names.entries()) {
+    const proc = {
+      exe: `/usr/bin/${name}`,
+      args: [name, '-c', 'id'],
+      container_id: i % 2 ? 'b1946ac92492' : '',
+    };
+    evs.push(sampleEvent({ type: 'execve', proc }));
+    for (const file of [
+      '/etc/shadow',
+      '/etc/pam.d/sshd',
+      '/root/.ssh/authorized_keys',
+      '/var/log/auth.log',
+    ]) {
+      for (const flags of [0, 0o1101]) {
+        evs.push(
+          sampleEvent({
+            type: 'openat',
+            ret: 3,
+            rawargs: { flags },
+            fd: { num: 3, type: 'file', name: file },
+            proc,
+          }),
+        );
+      }
+    }
+  }
+  return evs;
+}
+
+function scan(rs: Ruleset, ev: VigilEvent): string[] {
+  return rs.info.rules
+    .filter(
+      (r: CompiledRule) => r.enabled && (r.eventTypes === null || r.eventTypes.has(ev.type)) && r.test(ev),
+    )
+    .map((r) => r.name);
+}
+
+describe('ruleset index', () => {
+  it('gives exactly what a plain scan of every rule gives (all and first)', (t) => {
+    if (paths.length === 0) return t.skip('no rule files');
+    const all = loadRuleset(paths, 'all');
+    const first = loadRuleset(paths, 'first');
+    const evs = events();
+    let matched = 0;
+    for (const ev of evs) {
+      const want = scan(all, ev);
+      if (want.length > 0) matched++;
+      assert.deepEqual(
+        all.evaluate(ev).map((r) => r.name),
+        want,
+      );
+      assert.deepEqual(
+        first.evaluate(ev).map((r) => r.name),
+        want.slice(0, 1),
+      );
+    }
+    // The comparison is only worth something if many events do match.
+    assert.ok(matched >= 50, `only ${matched} of ${evs.length} events matched`);
+    t.diagnostic(`${matched} of ${evs.length} events matched a rule`);
+  });
+});
