@@ -6,6 +6,7 @@
 import { bundledRulesDir } from '../config/paths.js';
 import { loadRuleset } from '../engine/load.js';
 import { formatDiagnostic, RulesetLoadError } from '../engine/rules/errors.js';
+import { planRules } from '../enforce/compile.js';
 
 export interface RulesCheckOptions {
   paths?: string[];
@@ -48,6 +49,11 @@ export async function run(opts: RulesCheckOptions): Promise<number> {
   for (const p of info.requirements.plugins) {
     const alts = p.alternatives.map((a) => `${a.name} ${a.version}`).join(', ');
     out(`required_plugin_versions: ${p.name} ${p.version}${alts ? ` (alternatives: ${alts})` : ''}`);
+  }
+  // With --enforce, who carries out each rule's action: the kernel, or user space and why.
+  for (const p of planRules(ruleset.enabledRules)) {
+    if (p.mode === 'kernel') out(`enforce: ${p.rule}: ${p.action} in the kernel: ${p.how}`);
+    else out(`enforce: ${p.rule}: ${p.action} falls back to user space (asynchronous): ${p.why}`);
   }
   for (const w of info.warnings) err(`warning: ${formatDiagnostic(w)}`);
   return 0;

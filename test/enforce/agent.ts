@@ -1,0 +1,89 @@
+/**
+ * A real `vigil run` for the enforcement tests: its own rules file, JSON alerts collected from
+ * stdout, `ready` awaited on stderr. From dist/ it runs bin/vigil.js; from the .ts sources (tsx),
+ * src/cli/main.ts through tsx.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { packageRoot } from '../../src/config/paths.js';
+import type { Alert } from '../../src/event/alert.js';
+
+export function vigilArgv(args: string[]): string[] {
+  if (import.meta.url.endsWith('.ts')) {
+    const main = join(packageRoot(), 'src/cli/main.ts');
+    const code = `import(${JSON.stringify(main)}).then((m) => m.main(${JSON.stringify(args)}))`;
+    return ['--import', 'tsx', '-e', code];
+  }
+  return [join(packageRoot(), 'bin/vigil.js'), ...args];
+}
+
+export async function waitFor(
+  done: () => boolean,
+  what: string,
+  log = (): string => '',
+  ms = 30_000,
+): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${log()}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export class Agent {
+  readonly alerts: Alert[] = [];
+  stderr = '';
+  private constructor(
+    readonly dir: string,
+    private readonly child: ChildProcess,
+  ) {}
+
+  static async start(rules: string, extra: string[]): Promise<Agent> {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-enforce-agent-'));
+    writeFileSync(join(dir, 'rules.yaml'), rules, { mode: 0o644 });
+    writeFileSync(join(dir, 'config.yaml'), 'metrics:\n  enabled: false\n', { mode: 0o644 });
+    const args = ['run', '--json', '--config', join(dir, 'config.yaml'), '--rules', join(dir, 'rules.yaml')];
+    const child = spawn(process.execPath, vigilArgv([...args, '--db', join(dir, 'a.db'), ...extra]), {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const a = new Agent(dir, child);
+    createInterface({ input: child.stdout! }).on('line', (l) => a.alerts.push(JSON.parse(l) as Alert));
+    child.stderr!.on('data', (d: Buffer) => (a.stderr += d.toString()));
+    await waitFor(
+      () => /"msg":"ready"/.test(a.stderr) || child.exitCode !== null,
+      'the agent to be ready',
+      () => a.stderr,
+    );
+    if (child.exitCode !== null) throw new Error(`the agent exited ${child.exitCode}:\n${a.stderr}`);
+    return a;
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  /** The first alert of `rule` about process `pid`, once it has arrived. */
+  async alertFor(rule: string, pid: number): Promise<Alert> {
+    const find = (): Alert | undefined =>
+      this.alerts.find((x) => x.rule === rule && x.event.proc.pid === pid);
+    await waitFor(
+      () => find() !== undefined,
+      `an alert of '${rule}' for pid ${pid}`,
+      () => this.stderr,
+    );
+    return find()!;
+  }
+
+  async stop(): Promise<number | null> {
+    if (this.child.exitCode === null) {
+      const done = new Promise<number | null>((r) => this.child.once('exit', (code) => r(code)));
+      this.child.kill('SIGTERM');
+      await done;
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+    return this.child.exitCode;
+  }
+}
