@@ -4,7 +4,7 @@
  * real kernel event trimmed to what the rules read, expecting exactly the alerts it raised live.
  *
  *   mkdir -p /tmp/cases && VIGIL_RECORD_RULE_CASES=/tmp/cases node --import tsx --test test/rules/*.test.ts
- *   node --import tsx test/rules/write-cases.ts /tmp/cases/cases.jsonl
+ *   node --import tsx test/rules/write-cases.ts /tmp/cases/cases.jsonl && npx prettier --write rules
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as yaml from 'js-yaml';
