@@ -51,6 +51,9 @@ static __always_inline void vg_enforce_rec(struct vg_rec *r, __u16 type, __u32 p
 		len = r->lens[0];
 		barrier_var(len);
 		if (len > 0 && len < VG_ENF_VAL_MAX) {
+			/* The bound again, in the register the helper gets (6.1 lost it). */
+			barrier_var(len);
+			len &= VG_ENF_VAL_MAX - 1;
 			__builtin_memset(k->val, 0, VG_COMM_LEN);
 			k->field = VG_ENF_F_STR0;
 			bpf_probe_read_kernel(k->val, len,
