@@ -10,7 +10,11 @@ import { test } from 'node:test';
 import { run as rulesCheck } from '../../src/cli/rules-check.js';
 import { run as rulesTest } from '../../src/cli/rules-test.js';
 import { bundledRulesDir, packageRoot } from '../../src/config/paths.js';
+import { loadRuleset } from '../../src/engine/load.js';
 import { readTestCases } from '../../src/engine/rule-tests/cases.js';
+import { sampleEvent } from '../../src/engine/rule-tests/sample-event.js';
+import type { Ruleset } from '../../src/engine/ruleset.js';
+import type { VigilEvent } from '../../src/event/types.js';
 import { bundledRules } from './support.js';
 
 const rulesDir = bundledRulesDir();
@@ -64,4 +68,54 @@ test('every rule: MITRE tactic and technique tags, an exceptions entry, replay a
     );
     assert.ok(liveText.includes(`'${r.name}'`) || liveText.includes(`"${r.name}"`), `${r.name}: a live test`);
   }
+});
+
+test('docs/ruleset.md tuning examples (test/rules/fixtures/50-local.yaml) silence exactly their case', () => {
+  const tuned = loadRuleset([rulesDir, join(packageRoot(), 'test/rules/fixtures/50-local.yaml')], 'all');
+  const fired = (rs: Ruleset, ev: VigilEvent): string[] => rs.evaluate(ev).map((r) => r.name);
+  const shadow = (exe: string): VigilEvent =>
+    sampleEvent({
+      type: 'openat',
+      ret: 3,
+      proc: { exe, args: [exe.slice(exe.lastIndexOf('/') + 1), '/etc/shadow'] },
+      args: { fd: 3, name: '/etc/shadow', flags: 'O_RDONLY' },
+      rawargs: { flags: 0 },
+      fd: { num: 3, type: 'file', name: '/etc/shadow' },
+    });
+  // 1. the exception row
+  assert.ok(fired(bundledRules(), shadow('/opt/backup/backup-agent')).includes('Read shadow file'));
+  assert.ok(!fired(tuned, shadow('/opt/backup/backup-agent')).includes('Read shadow file'));
+  assert.ok(fired(tuned, shadow('/usr/bin/cat')).includes('Read shadow file'), 'others still alert');
+  // 2. the user_known macro
+  const cron = (exe: string, name: string): VigilEvent =>
+    sampleEvent({
+      type: 'openat',
+      ret: 3,
+      proc: { exe },
+      args: { fd: 3, name, flags: 'O_WRONLY|O_CREAT|O_TRUNC' },
+      rawargs: { flags: 0o1101 },
+      fd: { num: 3, type: 'file', name },
+    });
+  assert.ok(
+    fired(bundledRules(), cron('/usr/sbin/deployd', '/etc/cron.d/deployd-x')).includes(
+      'Cron job created or modified',
+    ),
+  );
+  assert.ok(
+    !fired(tuned, cron('/usr/sbin/deployd', '/etc/cron.d/deployd-x')).includes(
+      'Cron job created or modified',
+    ),
+  );
+  assert.ok(
+    fired(tuned, cron('/usr/sbin/deployd', '/etc/cron.d/other')).includes('Cron job created or modified'),
+  );
+  // 3. the list extension
+  const shell = sampleEvent({
+    type: 'execve',
+    proc: { exe: '/usr/bin/bash', args: ['bash', '-c', 'id'], ancestors: [{ exe: '/opt/myhttpd' }] },
+  });
+  assert.ok(!fired(bundledRules(), shell).includes('Shell spawned by a web server'));
+  assert.ok(fired(tuned, shell).includes('Shell spawned by a web server'));
+  // 4. the disabled rule
+  assert.ok(!tuned.enabledRules.some((r) => r.name === 'Kernel parameter changed'));
 });
