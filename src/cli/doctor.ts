@@ -4,6 +4,8 @@
  */
 import { probeKernelFeatures, type CheckStatus, type KernelFeatures } from '../sensor/kernel-features.js';
 import { loadConfig } from '../config/index.js';
+import { loadRuleset } from '../engine/load.js';
+import { formatProbeReasons, probeReasons, type ProbeReason } from '../sensor/probe-report.js';
 
 export interface DoctorOptions {
   json?: boolean;
@@ -29,17 +31,34 @@ export function formatReport(report: KernelFeatures): string {
 export async function run(opts: DoctorOptions): Promise<number> {
   // The configured ring buffer size is what the doctor tries to allocate; a bad config is reported, not fatal.
   let ringBufferBytes: number | undefined;
+  let rulePaths: string[] = [];
   let configNote = '';
   try {
-    ringBufferBytes = loadConfig(opts.config).config.sensors.ring_buffer_bytes;
+    const { config } = loadConfig(opts.config);
+    ringBufferBytes = config.sensors.ring_buffer_bytes;
+    rulePaths = config.rules.paths;
   } catch (err) {
     configNote = `config: ${(err as Error).message}\n`;
   }
   const report = await probeKernelFeatures({ ringBufferBytes });
+  // The probes `vigil run` would attach with these rules, and the rules that need each one.
+  let probes: ProbeReason[] | null = null;
+  try {
+    if (rulePaths.length > 0) {
+      const rs = loadRuleset(rulePaths);
+      probes = probeReasons(rs.enabledRules, rs.eventTypes());
+    }
+  } catch (err) {
+    configNote += `rules: ${(err as Error).message.split('\n')[0]}\n`;
+  }
   if (opts.json) {
-    process.stdout.write(JSON.stringify(report) + '\n');
+    process.stdout.write(JSON.stringify({ ...report, probes }) + '\n');
   } else {
     process.stdout.write(formatReport(report));
+    if (probes !== null) {
+      process.stdout.write(`\nprobes for the rules in ${rulePaths.join(', ')} (event type: why it is on)\n`);
+      for (const line of formatProbeReasons(probes)) process.stdout.write(`  ${line}\n`);
+    }
   }
   if (configNote) process.stderr.write(configNote);
   return report.canRun ? 0 : 1;

@@ -17,6 +17,8 @@ import type { OutputsConfig, SinkConfig } from '../outputs/config.js';
 import { openOutputs, type Outputs } from '../outputs/pipeline.js';
 import { Sensor, SensorUnavailable } from '../sensor/sensor.js';
 import { Enforcer } from '../enforce/enforcer.js';
+import { DropWatch, selfCreds } from '../sensor/drop-watch.js';
+import { probeReasons } from '../sensor/probe-report.js';
 
 export interface RunOptions {
   config?: string;
@@ -158,6 +160,21 @@ export async function run(opts: RunOptions): Promise<number> {
     );
   }
 
+  // A blind spot is a security event: kernel drops become Critical alerts on the outputs path.
+  const drops = new DropWatch({
+    readDropped: () => sensor.stats().dropped,
+    ringBytes: () => config.sensors.ring_buffer_bytes,
+    agentProcess: () => sensor.table.info(process.pid, selfCreds()),
+    userName: (uid) => sensor.users.userName(uid),
+    groupName: (gid) => sensor.users.groupName(gid),
+    onAlert: (alert) => {
+      logger.error({ dropped: alert.output_fields['vigil.dropped'] }, 'events dropped by the kernel');
+      outputs.submit(alert);
+    },
+    hostname,
+  });
+  drops.start();
+
   metrics.setSources({
     kernelDrops: () => sensor.stats().dropped,
     processTableSize: () => sensor.table.size,
@@ -204,9 +221,11 @@ export async function run(opts: RunOptions): Promise<number> {
     const need = engine.eventTypes();
     if ([...need].every((t) => attached.has(t))) return;
     void (async () => {
-      await sensor.stop();
+      drops.check(await sensor.stop().then((st) => st.dropped));
+      drops.resetBaseline();
       sensor = await Sensor.start(sensorOptions(need));
       attached = need;
+      logProbes();
       logger.warn(
         { types: [...need] },
         'probes re-attached for the new rules (events in between were not seen)',
@@ -224,6 +243,17 @@ export async function run(opts: RunOptions): Promise<number> {
   };
   process.on('SIGHUP', onHup);
 
+  // Which probes are on and why (the rules that need each event type): the cost of a rule is visible.
+  function logProbes(): void {
+    const probes = Object.fromEntries(
+      probeReasons(engine.ruleset.enabledRules, attached).map((r) => [
+        r.type,
+        { rules: r.rules, examples: r.names, processTable: r.processTable || undefined },
+      ]),
+    );
+    logger.info({ probes, unavailable: sensor.unavailableTypes }, 'probes');
+  }
+  logProbes();
   metrics.setReady(true);
   logger.info({ types: [...attached].sort(), hostname }, 'ready');
 
@@ -237,7 +267,9 @@ export async function run(opts: RunOptions): Promise<number> {
   });
   process.off('SIGHUP', onHup);
   reloader.close();
+  drops.stop();
   const last = await sensor.stop();
+  drops.check(last.dropped);
   enforcer.close();
   await outputs.close();
   await ops?.close();

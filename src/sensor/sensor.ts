@@ -68,6 +68,7 @@ const PROGRAMS_OF: Partial<Record<EventType, string[]>> = {
 };
 /** Kept whatever is asked for: they maintain the process table (chdir: proc.cwd). */
 const ALWAYS: EventType[] = ['execve', 'clone', 'procexit', 'chdir'];
+export const ALWAYS_ON_TYPES: readonly EventType[] = ALWAYS;
 
 const CAP_SYS_ADMIN = 21n;
 const CAP_PERFMON = 38n;

@@ -1,0 +1,51 @@
+/**
+ * Which probes are on and why: for each event type the sensor reports, the
+ * rules that need it (or that the process table does). Printed by `vigil run`
+ * (the `probes` log line) and `vigil doctor`, so a user can see what a rule
+ * costs and why a tracepoint is attached.
+ */
+import type { EventType } from '../event/types.js';
+import { ALWAYS_ON_TYPES } from './sensor.js';
+
+export interface ProbeReason {
+  type: EventType;
+  /** Rules whose condition can match this type (at most `maxNames` named, `rules` counts all). */
+  rules: number;
+  names: string[];
+  /** On for the process table whatever the rules say. */
+  processTable: boolean;
+}
+
+/** `rules`: enabled rules with their event types (null = any type). */
+export function probeReasons(
+  rules: readonly { name: string; eventTypes: ReadonlySet<EventType> | null }[],
+  attached: ReadonlySet<EventType>,
+  maxNames = 3,
+): ProbeReason[] {
+  const always = new Set<EventType>(ALWAYS_ON_TYPES);
+  const out: ProbeReason[] = [];
+  for (const type of [...new Set([...always, ...attached])].sort()) {
+    const need = rules.filter((r) => r.eventTypes === null || r.eventTypes.has(type));
+    out.push({
+      type,
+      rules: need.length,
+      names: need.slice(0, maxNames).map((r) => r.name),
+      processTable: always.has(type),
+    });
+  }
+  return out;
+}
+
+/** One line per type: `openat  12 rules: A, B, C, ...` */
+export function formatProbeReasons(reasons: readonly ProbeReason[]): string[] {
+  const width = Math.max(0, ...reasons.map((r) => r.type.length));
+  return reasons.map((r) => {
+    const why: string[] = [];
+    if (r.processTable) why.push('process table');
+    if (r.rules > 0) {
+      const more = r.rules > r.names.length ? `, +${r.rules - r.names.length} more` : '';
+      why.push(`${r.rules} rule${r.rules === 1 ? '' : 's'}: ${r.names.join(', ')}${more}`);
+    }
+    return `${r.type.padEnd(width)}  ${why.join('; ')}`;
+  });
+}
