@@ -73,6 +73,7 @@ export function commandScript(command: string[], cwd: string, env: Record<string
   return lines.join('\n') + '\n';
 }
 
+/** VIGIL_VM_LOGLEVEL=7 puts every kernel message on the console (the result's `console`). */
 export function kernelCommandLine(): string {
   return [
     'console=ttyS0',
@@ -132,6 +133,8 @@ export async function runInVm(options: VmRunOptions): Promise<VmResult> {
   const initramfs = ensureInitramfs(kernel);
   const results = mkdtempSync(join(tmpdir(), 'vigil-vm-'));
   try {
+    // qemu splits -virtfs and -serial values at commas.
+    if (results.includes(',')) throw new Error(`the results directory ${results} holds a comma (TMPDIR)`);
     const env = {
       PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
       HOME: '/root',
