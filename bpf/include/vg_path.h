@@ -122,6 +122,8 @@ static __always_inline void vg_str_names(struct vg_rec *r, int i, struct vg_walk
 struct vg_dwalk_ctx {
 	struct dentry *d;
 	struct mount *mnt;
+	struct dentry *root_d; /* the task's root (chroot), where the walk stops, as d_path does */
+	struct vfsmount *root_mnt;
 	bool cut;
 	bool pseudo; /* ended on a dentry that is its own parent but no mount's root */
 };
@@ -136,6 +138,10 @@ static long vg_dwalk_step(__u64 k, void *arg) {
 
 	if (!w)
 		return 1;
+	if (d == c->root_d && &mnt->mnt == c->root_mnt) {
+		c->cut = false;
+		return 1;
+	}
 	if (d == root || d == parent) {
 		struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
 
@@ -169,8 +175,16 @@ static long vg_dwalk_step(__u64 k, void *arg) {
 /* The path of (dentry, vfsmount) as the process's mount namespace shows it, into string i. */
 static __always_inline void vg_str_path(struct vg_rec *r, int i, struct dentry *d,
                                         struct vfsmount *vfsmnt) {
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	struct fs_struct *fs = BPF_CORE_READ(t, fs);
 	struct vg_walk *w = vg_walk_get();
-	struct vg_dwalk_ctx c = {.d = d, .mnt = vg_real_mount(vfsmnt), .cut = true};
+	struct vg_dwalk_ctx c = {
+	    .d = d,
+	    .mnt = vg_real_mount(vfsmnt),
+	    .root_d = BPF_CORE_READ(fs, root.dentry),
+	    .root_mnt = BPF_CORE_READ(fs, root.mnt),
+	    .cut = true,
+	};
 
 	if (!w || !d || !vfsmnt)
 		return;

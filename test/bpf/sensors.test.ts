@@ -21,6 +21,18 @@ const NE = LAYOUT.vg_net.fields;
 const DU = LAYOUT.vg_dup.fields;
 const FD_IPV4 = 3; // enum vg_fd_kind
 
+/** The type of the filesystem a path is on (the longest mount point that prefixes it). */
+function fsTypeOf(path: string): string {
+  let best = { target: '', type: '' };
+  for (const line of readFileSync('/proc/self/mounts', 'utf8').split('\n')) {
+    const [, target, type] = line.split(' ');
+    if (target === undefined || type === undefined) continue;
+    const under = target === '/' || path === target || path.startsWith(`${target}/`);
+    if (under && target.length >= best.target.length) best = { target, type };
+  }
+  return best.type;
+}
+
 function listen(): Promise<Server> {
   const server = createServer((socket) => socket.on('error', () => {}).resume());
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
@@ -75,7 +87,8 @@ test('every sensor program loads and attaches; real syscalls give records with t
   assert.equal(cgroup, cgroupPathFromProc(readFileSync('/proc/self/cgroup', 'utf8')));
   const catStat = statSync('/usr/bin/cat');
   assert.equal(payloadU64(exec, EX.exe_ino), BigInt(catStat.ino));
-  assert.equal(payloadU32(exec, EX.exe_dev), catStat.dev);
+  // overlayfs's stat gives the real file's st_dev, the kernel's inode is the overlay's (VM guests).
+  if (fsTypeOf('/usr/bin/cat') !== 'overlay') assert.equal(payloadU32(exec, EX.exe_dev), catStat.dev);
   assert.equal(payloadU32(exec, EX.exe_mode), catStat.mode);
   assert.equal(payloadU32(exec, EX.vpid), catPid);
   const catTimes = statSync('/usr/bin/cat', { bigint: true });
@@ -92,7 +105,7 @@ test('every sensor program loads and attaches; real syscalls give records with t
     assert.ok(open.retval >= 0n);
     assert.equal(BigInt(payloadI32(open, FI.fd)), open.retval);
     assert.equal(payloadU64(open, FI.ino), BigInt(hostname.ino));
-    assert.equal(payloadU32(open, FI.dev), hostname.dev);
+    if (fsTypeOf('/etc/hostname') !== 'overlay') assert.equal(payloadU32(open, FI.dev), hostname.dev);
   }
   assert.equal(absolute.flags & HDR_F_RELATIVE, 0);
   assert.equal(absolute.strings[1], '');

@@ -108,6 +108,8 @@ int main(int argc, char **argv) {
 	    .sin_family = AF_INET, .sin_port = htons(1), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	connect(ts, (struct sockaddr *)&refused, sizeof(refused));
 
+	fchdir(dfd); /* before the new mount namespace: dfd's mount stays in this one */
+
 	/* mounts, in a private mount namespace */
 	if (unshare(CLONE_NEWNS) == 0 && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0) {
 		mkdir("mnt", 0700);
@@ -115,6 +117,5 @@ int main(int argc, char **argv) {
 		umount2("mnt", MNT_DETACH);
 		rmdir("mnt");
 	}
-	fchdir(dfd);
 	return 0;
 }
