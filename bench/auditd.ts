@@ -1,0 +1,66 @@
+/**
+ * auditd for the overhead comparison: installed with apt when missing, started
+ * if it is not running, given rules on the same syscalls the workload makes
+ * (tagged with a key of their own), and afterwards left as found: our rules
+ * deleted, the daemon stopped if we started it, the enabled flag and backlog
+ * limit restored.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+
+const KEY = 'vigil-bench';
+/** The syscalls the workload makes that vigil's bundled rules watch too. */
+const RULES = [
+  ['-S', 'open,openat,openat2,creat'],
+  ['-S', 'execve,execveat,clone,clone3,fork,vfork'],
+  ['-S', 'connect,accept,accept4,bind,listen,socket'],
+];
+
+function auditctl(args: string[]): string {
+  return execFileSync('auditctl', args, { encoding: 'utf8' });
+}
+
+function status(): Record<string, string> {
+  return Object.fromEntries(
+    auditctl(['-s'])
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' ', 2) as [string, string]),
+  );
+}
+
+export interface Auditd {
+  stop(): void;
+}
+
+export function ensureInstalled(): void {
+  if (existsSync('/usr/sbin/auditd')) return;
+  process.stderr.write('auditd is not installed: apt-get install -y auditd\n');
+  execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'auditd'], { stdio: 'inherit' });
+}
+
+export function startAuditd(): Auditd {
+  ensureInstalled();
+  const before = status();
+  let startedPid: number | undefined;
+  if (before.pid === '0') {
+    execFileSync('/usr/sbin/auditd', [], { stdio: 'inherit' }); // daemonises; pid in /run/auditd.pid
+    for (let i = 0; i < 50 && status().pid === '0'; i++) execFileSync('sleep', ['0.1']);
+    startedPid = Number(readFileSync('/run/auditd.pid', 'utf8').trim());
+  }
+  auditctl(['-e', '1']);
+  // Debian's default backlog (64) loses records under this load; a production setting.
+  auditctl(['-b', '8192']);
+  for (const r of RULES) auditctl(['-a', 'always,exit', '-F', 'arch=b64', ...r, '-k', KEY]);
+  return {
+    stop: () => {
+      for (const r of RULES) auditctl(['-d', 'always,exit', '-F', 'arch=b64', ...r, '-k', KEY]);
+      auditctl(['-b', before.backlog_limit ?? '64']);
+      if (startedPid !== undefined) {
+        process.kill(startedPid, 'SIGTERM');
+        for (let i = 0; i < 50 && status().pid !== '0'; i++) execFileSync('sleep', ['0.1']);
+      }
+      auditctl(['-e', before.enabled ?? '0']);
+    },
+  };
+}

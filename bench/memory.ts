@@ -1,0 +1,63 @@
+/**
+ * Benchmark 4, memory: `vigil run` (bundled rules) under the workload loop (open/close,
+ * fork+exec, connects, over and over) for `--minutes`; the agent's RSS and the
+ * process table size (from its metrics endpoint) after each loop, and the growth
+ * between the first and the last minute.
+ *   node dist/bench/run.js memory [--minutes 10]
+ */
+import { request } from 'node:http';
+import { startAgent } from './agent.js';
+import { runWorkload, workloadBinary } from './workload.js';
+
+const PORT = 19_464;
+
+function scrape(): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: PORT, path: '/metrics' }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve(body));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+function metric(text: string, name: string): number {
+  const m = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+]+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : NaN;
+}
+
+export async function memory(opts: { minutes: number }): Promise<void> {
+  workloadBinary();
+  const agent = await startAgent({
+    configYaml: `metrics:\n  enabled: true\n  listen: 127.0.0.1:${PORT}\n`,
+  });
+  const samples: { t: number; rss: number; procs: number }[] = [];
+  const t0 = Date.now();
+  const end = t0 + opts.minutes * 60_000;
+  try {
+    for (let loop = 1; Date.now() < end; loop++) {
+      await runWorkload(['open', '200000']);
+      await runWorkload(['exec', '500']);
+      await runWorkload(['connect', '2000']);
+      const procs = metric(await scrape(), 'vigil_process_table_size');
+      const s = { t: (Date.now() - t0) / 60_000, rss: agent.rssBytes() / 2 ** 20, procs };
+      samples.push(s);
+      console.log(
+        `  loop ${loop} at ${s.t.toFixed(1)} min: RSS ${s.rss.toFixed(1)} MiB, process table ${procs}`,
+      );
+    }
+  } finally {
+    await agent.stop();
+  }
+  const last = samples[samples.length - 1];
+  const firstMinute = samples.filter((s) => s.t <= Math.min(1, last.t / 2));
+  const lastMinute = samples.filter((s) => s.t >= last.t - Math.min(1, last.t / 2));
+  const avg = (xs: typeof samples): number => xs.reduce((a, s) => a + s.rss, 0) / xs.length;
+  console.log(
+    `\nmemory after ${last.t.toFixed(1)} min (${samples.length} loops): RSS ${last.rss.toFixed(1)} MiB ` +
+      `(max ${Math.max(...samples.map((s) => s.rss)).toFixed(1)}), process table ${last.procs}; ` +
+      `mean RSS first part ${avg(firstMinute).toFixed(1)} MiB -> last part ${avg(lastMinute).toFixed(1)} MiB`,
+  );
+}

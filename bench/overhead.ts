@@ -1,0 +1,78 @@
+/**
+ * Benchmark 1, host overhead: the same syscall-heavy workload (bench/workload.c)
+ * timed with no agent, with vigil (`vigil run`, bundled rules) and with auditd
+ * (rules on the same syscalls), in one run; each reported as a ratio to the
+ * no-agent time. Each configuration runs `--rounds` times (interleaved, so a
+ * change in the machine's load hits all of them alike) and the best time counts.
+ *   node dist/bench/run.js overhead [--scale 1] [--rounds 3] [--skip-auditd]
+ * Full scale: 1,000,000 open/close pairs, 5,000 fork+exec of /bin/true, 20,000 loopback connects.
+ */
+import { loadavg } from 'node:os';
+import { droppedAtStop, startAgent, type Agent } from './agent.js';
+import { startAuditd, type Auditd } from './auditd.js';
+import { runWorkload, workloadBinary } from './workload.js';
+
+export interface OverheadOptions {
+  scale: number;
+  rounds: number;
+  auditd: boolean;
+}
+
+const WORKLOADS = [
+  { name: 'open/close', args: (s: number) => ['open', String(Math.round(1_000_000 * s))] },
+  { name: 'fork+exec', args: (s: number) => ['exec', String(Math.round(5_000 * s))] },
+  { name: 'tcp connect', args: (s: number) => ['connect', String(Math.round(20_000 * s))] },
+];
+
+type Config = 'none' | 'vigil' | 'auditd';
+
+async function withConfig(config: Config, body: () => Promise<void>): Promise<number | null> {
+  let agent: Agent | undefined;
+  let audit: Auditd | undefined;
+  if (config === 'vigil') agent = await startAgent();
+  if (config === 'auditd') audit = startAuditd();
+  try {
+    await body();
+  } finally {
+    audit?.stop();
+    await agent?.stop();
+  }
+  return agent ? droppedAtStop(agent.log()) : null;
+}
+
+export async function overhead(opts: OverheadOptions): Promise<void> {
+  workloadBinary();
+  const configs: Config[] = ['none', 'vigil', ...(opts.auditd ? (['auditd'] as const) : [])];
+  const best = new Map<string, number>();
+  const drops: number[] = [];
+  const load: number[] = [];
+  for (let round = 1; round <= opts.rounds; round++) {
+    for (const config of configs) {
+      const dropped = await withConfig(config, async () => {
+        for (const w of WORKLOADS) {
+          load.push(loadavg()[0]);
+          const { seconds } = await runWorkload(w.args(opts.scale));
+          const key = `${config} ${w.name}`;
+          best.set(key, Math.min(best.get(key) ?? Infinity, seconds));
+          console.log(`  round ${round} ${key}: ${seconds.toFixed(3)} s`);
+        }
+      });
+      if (dropped !== null) drops.push(dropped);
+    }
+  }
+  console.log(`\nhost overhead (scale ${opts.scale}, best of ${opts.rounds}; ratio to no agent)`);
+  console.log(`${'workload'.padEnd(12)} ${configs.map((c) => c.padStart(16)).join('')}`);
+  for (const w of WORKLOADS) {
+    const base = best.get(`none ${w.name}`)!;
+    const cells = configs.map((c) => {
+      const s = best.get(`${c} ${w.name}`)!;
+      return `${s.toFixed(2)}s x${(s / base).toFixed(3)}`.padStart(16);
+    });
+    console.log(`${w.name.padEnd(12)} ${cells.join('')}`);
+  }
+  console.log(`vigil kernel drops per run: ${drops.join(', ')}`);
+  const avg = load.reduce((a, b) => a + b, 0) / load.length;
+  console.log(
+    `load average (1 min) during the runs: ${avg.toFixed(1)} (min ${Math.min(...load).toFixed(1)})`,
+  );
+}

@@ -1,0 +1,86 @@
+/**
+ * `npm run bench [-- <name>...] [--options]`: the benchmarks, each printing its
+ * figures. On demand only, never part of CI's pass/fail (they measure, they do
+ * not judge). The kernel benchmarks need root and a built probe object.
+ *
+ *   overhead  host overhead: no agent vs vigil vs auditd   [--scale 1] [--rounds 3] [--skip-auditd]
+ *   pipeline  events/s and drops at increasing rates         [--seconds 5] [--rates a,b,...]
+ *   engine    engine-only events/s (bench/engine.ts)         [--seconds 3]
+ *   memory    RSS and process table under the loop           [--minutes 10]
+ *   latency   alert latency p50/p99 under load               [--rate 50000] [--alerts 200] [--seconds 10]
+ *   sensor, ringbuf, outputs, engine-condition: the component benchmarks of their modules
+ * With no name: overhead, pipeline, engine, latency, memory, in that order.
+ */
+import { spawnSync } from 'node:child_process';
+import { loadavg, cpus, release } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { latency } from './latency.js';
+import { memory } from './memory.js';
+import { overhead } from './overhead.js';
+import { DEFAULT_RATES, pipeline } from './pipeline.js';
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    scale: { type: 'string', default: '1' },
+    rounds: { type: 'string', default: '3' },
+    'skip-auditd': { type: 'boolean', default: false },
+    seconds: { type: 'string' },
+    rates: { type: 'string' },
+    minutes: { type: 'string', default: '10' },
+    rate: { type: 'string', default: '50000' },
+    alerts: { type: 'string', default: '200' },
+  },
+});
+
+/** The benchmarks that are scripts of their own: run as a child, with this process's loader (tsx or not). */
+function script(name: string, args: string[] = []): () => Promise<void> {
+  return async () => {
+    const here = fileURLToPath(import.meta.url);
+    const file = join(dirname(here), `${name}${here.endsWith('.ts') ? '.ts' : '.js'}`);
+    const r = spawnSync(process.execPath, [...process.execArgv, file, ...args], { stdio: 'inherit' });
+    if (r.status !== 0) throw new Error(`${name} exited ${r.status}`);
+  };
+}
+
+const BENCHES: Record<string, () => Promise<void>> = {
+  overhead: () =>
+    overhead({ scale: Number(values.scale), rounds: Number(values.rounds), auditd: !values['skip-auditd'] }),
+  pipeline: () =>
+    pipeline({
+      seconds: Number(values.seconds ?? 5),
+      rates: values.rates ? values.rates.split(',').map(Number) : DEFAULT_RATES,
+    }),
+  engine: script('engine', [values.seconds ?? '3']),
+  memory: () => memory({ minutes: Number(values.minutes) }),
+  latency: () =>
+    latency({
+      rate: Number(values.rate),
+      alerts: Number(values.alerts),
+      seconds: Number(values.seconds ?? 10),
+    }),
+  sensor: script('sensor'),
+  ringbuf: script('ringbuf'),
+  outputs: script('outputs'),
+  'engine-condition': script('engine-condition'),
+};
+const DEFAULT = ['overhead', 'pipeline', 'engine', 'latency', 'memory'];
+
+const names = positionals.length > 0 ? positionals : DEFAULT;
+const unknown = names.filter((n) => !(n in BENCHES));
+if (unknown.length > 0) {
+  console.error(`unknown benchmark ${unknown.join(', ')}; known: ${Object.keys(BENCHES).join(', ')}`);
+  process.exit(2);
+}
+console.log(
+  `machine: ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), Linux ${release()}, Node ${process.versions.node}; ` +
+    `load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+);
+for (const name of names) {
+  console.log(`\n== ${name}`);
+  await BENCHES[name]();
+}
