@@ -55,18 +55,27 @@ function guestTestFiles(): string[] {
     .map((f) => relative(packageRoot(), join(dir, f)));
 }
 
-test('harness: exit status, stdout and stderr come back from the guest; a timeout kills the VM', async () => {
+test('harness: status and output come back, the repo is at its path, writes stay in the guest, timeouts kill', async () => {
   const kernel = KERNELS[0];
   const log = (line: string) => process.stderr.write(`[${kernel}] ${line}\n`);
+  const probe = `/var/tmp/vigil-vm-write-probe-${process.pid}`;
   const result = await runInVm({
     kernel,
     log,
-    command: ['sh', '-c', 'printf "out %s\\n" "$1"; echo err >&2; exit 7', 'sh', `it's $HOME`],
+    command: [
+      'sh',
+      '-c',
+      'printf "out %s\\n" "$1"; pwd; echo x >"$2" && echo wrote; echo err >&2; exit 7',
+      'sh',
+      `it's $HOME`,
+      probe,
+    ],
   });
   assert.equal(result.status, 7, result.console);
-  assert.equal(result.stdout, "out it's $HOME\n");
+  assert.equal(result.stdout, `out it's $HOME\n${packageRoot()}\nwrote\n`);
   assert.equal(result.stderr, 'err\n');
   assert.equal(result.timedOut, false);
+  assert.equal(existsSync(probe), false, 'a file the guest wrote must not appear on the host');
 
   const hung = await runInVm({ kernel, log, command: ['sleep', '600'], timeoutMs: 5_000 });
   assert.equal(hung.timedOut, true);
