@@ -22,25 +22,34 @@ interface Group {
 
 const byIndex = (a: CompiledRule, b: CompiledRule): number => a.index - b.index;
 
-/** One event type's rules: by proc.name where a rule names the processes it is about, else in groups. */
-interface Bucket {
-  groups: Group[];
-  byName: Map<string, CompiledRule[]>;
+/** Rules indexed by the value of one field. */
+interface FieldIndex {
+  get: (ev: VigilEvent) => unknown;
+  byValue: Map<string, CompiledRule[]>;
 }
 
-const procName = resolveField('proc.name', undefined).get;
+/** One event type's rules: indexed by a field value where a rule allows, else in guard groups. */
+interface Bucket {
+  groups: Group[];
+  indexes: FieldIndex[];
+}
 
 function bucketOf(rules: readonly CompiledRule[]): Bucket {
-  const byName = new Map<string, CompiledRule[]>();
+  const indexes = new Map<string, FieldIndex>();
   for (const r of rules) {
-    if (r.procNames === undefined) continue;
-    for (const n of r.procNames) {
-      const list = byName.get(n);
+    if (r.indexKey === undefined) continue;
+    let index = indexes.get(r.indexKey.field);
+    if (!index) {
+      index = { get: resolveField(r.indexKey.field, undefined).get, byValue: new Map() };
+      indexes.set(r.indexKey.field, index);
+    }
+    for (const v of r.indexKey.values) {
+      const list = index.byValue.get(v);
       if (list) list.push(r);
-      else byName.set(n, [r]);
+      else index.byValue.set(v, [r]);
     }
   }
-  return { groups: groupsOf(rules.filter((r) => r.procNames === undefined)), byName };
+  return { groups: groupsOf(rules.filter((r) => r.indexKey === undefined)), indexes: [...indexes.values()] };
 }
 
 /** Rules sharing a guard form one group; the others stand alone. Groups keep file order. */
@@ -126,12 +135,12 @@ export class Ruleset {
       const rules = g.rules;
       for (let k = 0; k < rules.length; k++) if (rules[k].test(ev)) (matches ??= []).push(rules[k]);
     }
-    if (bucket.byName.size > 0) {
-      const name = procName(ev);
-      const named = typeof name === 'string' ? bucket.byName.get(name) : undefined;
-      if (named !== undefined) {
-        for (let k = 0; k < named.length; k++) if (named[k].test(ev)) (matches ??= []).push(named[k]);
-      }
+    const indexes = bucket.indexes;
+    for (let i = 0; i < indexes.length; i++) {
+      const value = indexes[i].get(ev);
+      const rules = typeof value === 'string' ? indexes[i].byValue.get(value) : undefined;
+      if (rules === undefined) continue;
+      for (let k = 0; k < rules.length; k++) if (rules[k].test(ev)) (matches ??= []).push(rules[k]);
     }
     if (matches === undefined) return NO_MATCH;
     // Groups reorder rules; matches are rare, so restoring file order here costs nothing.

@@ -52,8 +52,15 @@ function escapeRegExp(c: string): string {
 }
 
 /** Non-empty components of a path: `/var//run/` -> var, run (Falco's split_path). */
+// Many rules pmatch the same event's fd.name: its components are split once, not once per rule.
+let lastPath: string | undefined;
+let lastComponents: string[] = [];
 function components(path: string): string[] {
-  return path.split('/').filter((c) => c !== '');
+  if (path !== lastPath) {
+    lastComponents = path.split('/').filter((c) => c !== '');
+    lastPath = path;
+  }
+  return lastComponents;
 }
 
 interface PrefixNode {

@@ -15,7 +15,7 @@ import { OutputTemplateError, parseOutputTemplate, type OutputTemplate } from '.
 import type { Collector, ListDef, RuleDef } from './collect.js';
 import { RuleError, diagnosticAt, type Diagnostic, type ItemRef } from './errors.js';
 import { appendExceptions } from './exceptions.js';
-import { guardOf, procNamesOf, type Guard } from './guard.js';
+import { guardOf, indexKeyOf, type Guard, type IndexKey } from './guard.js';
 import type { RuleAction } from './items.js';
 import { LocatedText } from './text.js';
 import type { Loc } from './source.js';
@@ -37,8 +37,8 @@ export interface CompiledRule {
   condition: string;
   /** A conjunct of the condition shared with other rules, tested once for all of them. */
   guard: Guard | undefined;
-  /** When set, the rule can only fire for a process with one of these proc.name values. */
-  procNames: ReadonlySet<string> | undefined;
+  /** When set, the rule can only fire when this field has one of these values. */
+  indexKey: IndexKey | undefined;
   /** Where the rule was first defined. */
   file: string;
   line: number;
@@ -145,13 +145,13 @@ export function compileRules(col: Collector): CompileResult {
     }
     let compiled: ReturnType<typeof compileCondition>;
     let guard: Guard | undefined;
-    let procNames: ReadonlySet<string> | undefined;
+    let indexKey: IndexKey | undefined;
     try {
       const expr = parseCondition(text.text, text);
       markUsed(expr, macros, lists, usedMacros, usedLists);
       compiled = compileCondition(expr, { lists, macros });
       guard = guardOf(expr, { lists, macros }, guards);
-      procNames = procNamesOf(expr, { lists, macros });
+      indexKey = indexKeyOf(expr, { lists, macros });
     } catch (err) {
       const d = conditionError(err, r.loc, item);
       if (r.skipIfUnknownFilter && /unknown field|not a supported filter field/i.test(d.message)) {
@@ -184,7 +184,7 @@ export function compileRules(col: Collector): CompileResult {
       action: r.action,
       test: compiled.test,
       guard,
-      procNames,
+      indexKey,
       eventTypes: compiled.eventTypes,
       output,
       condition: text.text,

@@ -9,6 +9,7 @@
 import type { Expr } from '../condition/ast.js';
 import { compileCondition, unquoteItem, type CompileContext } from '../condition/compile.js';
 import type { VigilEvent } from '../../event/types.js';
+import { lookupField } from '../fields/index.js';
 
 export interface Guard {
   /** Same key, same test: the macro name, or the conjunct's text. */
@@ -73,30 +74,57 @@ function deepConjuncts(e: Expr, macros: CompileContext['macros'], depth = 0): Ex
 }
 
 /**
- * The proc.name values a rule can fire for, when a top-level conjunct (macros opened) is
- * `proc.name = x` or `proc.name in (...)`: the event-type bucket then indexes the rule by name,
- * and an exec of anything else never reaches it. Values as the condition module reads them
- * (list names expanded, list items unquoted). undefined: no such conjunct.
+ * Fields worth indexing: many values, so a lookup rules out most rules. (fd.typechar or evt.res
+ * have a handful of values: indexing by them would only shuffle rules around.)
  */
-export function procNamesOf(expr: Expr, ctx: CompileContext): ReadonlySet<string> | undefined {
+const INDEXED_FIELDS: ReadonlySet<string> = new Set([
+  'proc.name',
+  'proc.pname',
+  'proc.exe',
+  'proc.exepath',
+  'fd.name',
+  'fd.filename',
+  'fd.directory',
+  'container.image.repository',
+  'container.image',
+]);
+
+/** A rule fires only when `field` has one of `values`: the ruleset indexes it by that value. */
+export interface IndexKey {
+  field: string;
+  values: ReadonlySet<string>;
+}
+
+/**
+ * The first top-level conjunct (macros opened) of the form `F = x` or `F in (...)` where F is a
+ * selective plain string field (no argument, no transformer, not an any-ancestor field such as proc.aname):
+ * the event-type bucket then indexes the rule by F's value, and an event with any other value
+ * never reaches it. Values as the condition module reads them (list names expanded, list items
+ * unquoted); equality on such a field is exact, so the index cannot drop a match.
+ */
+export function indexKeyOf(expr: Expr, ctx: CompileContext): IndexKey | undefined {
   for (const c of deepConjuncts(expr, ctx.macros)) {
-    if (c.kind !== 'check' || c.left.kind !== 'field' || c.left.name !== 'proc.name' || c.left.arg) continue;
+    if (c.kind !== 'check' || c.left.kind !== 'field' || c.left.arg) continue;
+    if (!INDEXED_FIELDS.has(c.left.name)) continue;
+    const def = lookupField(c.left.name);
+    if (!def || def.type !== 'string' || def.arg !== 'none' || def.anyOf || !def.available) continue;
+    const field = c.left.name;
     const r = c.right;
-    if ((c.op === '=' || c.op === '==') && r?.kind === 'value') return new Set([r.value]);
+    if ((c.op === '=' || c.op === '==') && r?.kind === 'value') return { field, values: new Set([r.value]) };
     if (c.op !== 'in') continue;
     if (r?.kind === 'value') {
       const listed = ctx.lists.get(r.value);
-      if (listed !== undefined) return new Set(listed.map(unquoteItem));
+      if (listed !== undefined) return { field, values: new Set(listed.map(unquoteItem)) };
       continue;
     }
     if (r?.kind !== 'list') continue;
-    const names = new Set<string>();
+    const values = new Set<string>();
     for (const item of r.items) {
       const listed = ctx.lists.get(item.value);
-      if (listed === undefined) names.add(item.value);
-      else for (const v of listed) names.add(unquoteItem(v));
+      if (listed === undefined) values.add(item.value);
+      else for (const v of listed) values.add(unquoteItem(v));
     }
-    return names;
+    return { field, values };
   }
   return undefined;
 }
