@@ -87,6 +87,8 @@ export type EnforcementPlan =
 interface Atoms {
   types?: string[];
   comm?: string[];
+  /** Unquoted items of `proc.name in (...)`: each may name a list, which this parse cannot expand. */
+  commBare?: string[];
   exepath?: string[];
   fdname?: string[];
   uid?: number;
@@ -141,6 +143,8 @@ function collect(expr: Expr): Atoms {
         break;
       case 'proc.name':
         once(atoms, 'comm', vals(), e);
+        if (e.op === 'in' && e.right?.kind === 'list')
+          atoms.commBare = e.right.items.filter((i) => !i.quoted).map((i) => i.value);
         break;
       case 'proc.exepath':
         once(atoms, 'exepath', vals(), e);
@@ -205,6 +209,9 @@ function stringPolicy(
     values = a.comm;
     const long = values.find((v) => Buffer.byteLength(v) > 15);
     if (long !== undefined) throw new NotExact(`proc.name '${long}' is longer than a comm (15 bytes)`);
+    const bare = a.commBare?.find((v) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(v));
+    if (bare !== undefined)
+      throw new NotExact(`proc.name in (... ${bare} ...): '${bare}' may name a list (quote literal names)`);
   } else if (a.exepath) {
     if (types.some((t) => t !== 'execve'))
       throw new NotExact('proc.exepath is checked by the kernel at exec only');

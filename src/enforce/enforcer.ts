@@ -144,10 +144,10 @@ export class Enforcer {
   private kernelSaw(plan: EnforcementPlan & { mode: 'kernel' }, ev: VigilEvent): boolean {
     const p = plan.policy;
     if (p.kind === 'net') return ev.ret === -EPERM;
-    if (p.field === 'comm') return true;
-    if (ev.type === 'execve') return Buffer.byteLength(ev.proc.exe) < KERNEL_STRING_MAX;
-    const raw = ev.fd?.nameraw ?? ev.fd?.name ?? '';
-    return raw === ev.fd?.name && Buffer.byteLength(raw) < KERNEL_STRING_MAX;
+    if (p.uid !== undefined && p.uid !== ev.user.uid) return false;
+    if (p.field === 'comm') return p.values.includes(ev.proc.comm);
+    const seen = ev.type === 'execve' ? ev.proc.exe : (ev.fd?.nameraw ?? ev.fd?.name ?? '');
+    return p.values.includes(seen) && Buffer.byteLength(seen) < KERNEL_STRING_MAX;
   }
 
   /** What was done about this match; kills in user space when that is the plan (or the kernel missed). */
