@@ -60,11 +60,7 @@ export async function startAgent(opts: AgentOptions = {}): Promise<Agent> {
       const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
       return m ? Number(m[1]) * 1024 : 0;
     },
-    cpuSeconds: () => {
-      const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
-    },
+    cpuSeconds: () => procCpuSeconds(child.pid!),
     stop: async () => {
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
@@ -95,6 +91,17 @@ export async function startAgent(opts: AgentOptions = {}): Promise<Agent> {
     await new Promise((r) => setTimeout(r, 50));
   }
   return agent;
+}
+
+/** User + system CPU seconds of a process so far (0 once it is gone). */
+export function procCpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return 0;
+  }
 }
 
 /** The kernel's drop count the agent logged when it stopped (its `stopped` line). */

@@ -6,7 +6,8 @@
  * limit restored.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { procCpuSeconds } from './agent.js';
 
 const KEY = 'vigil-bench';
 /** The syscalls the workload makes that vigil's bundled rules watch too. */
@@ -30,7 +31,21 @@ function status(): Record<string, string> {
 }
 
 export interface Auditd {
+  /** CPU seconds of auditd and the kernel's kauditd thread so far. */
+  cpuSeconds(): number;
   stop(): void;
+}
+
+function kauditdPid(): number | undefined {
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (readFileSync(`/proc/${d}/comm`, 'utf8').trim() === 'kauditd') return Number(d);
+    } catch {
+      // gone
+    }
+  }
+  return undefined;
 }
 
 export function ensureInstalled(): void {
@@ -52,7 +67,9 @@ export function startAuditd(): Auditd {
   // Debian's default backlog (64) loses records under this load; a production setting.
   auditctl(['-b', '8192']);
   for (const r of RULES) auditctl(['-a', 'always,exit', '-F', 'arch=b64', ...r, '-k', KEY]);
+  const pids = [Number(status().pid), kauditdPid()].filter((p): p is number => p !== undefined && p > 0);
   return {
+    cpuSeconds: () => pids.reduce((sum, p) => sum + procCpuSeconds(p), 0),
     stop: () => {
       for (const r of RULES) auditctl(['-d', 'always,exit', '-F', 'arch=b64', ...r, '-k', KEY]);
       auditctl(['-b', before.backlog_limit ?? '64']);

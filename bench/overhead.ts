@@ -26,13 +26,16 @@ const WORKLOADS = [
 
 type Config = 'none' | 'vigil' | 'auditd';
 
-async function withConfig(config: Config, body: () => Promise<void>): Promise<number | null> {
+async function withConfig(
+  config: Config,
+  body: (agentCpu: () => number) => Promise<void>,
+): Promise<number | null> {
   let agent: Agent | undefined;
   let audit: Auditd | undefined;
   if (config === 'vigil') agent = await startAgent();
   if (config === 'auditd') audit = startAuditd();
   try {
-    await body();
+    await body(() => agent?.cpuSeconds() ?? audit?.cpuSeconds() ?? 0);
   } finally {
     audit?.stop();
     await agent?.stop();
@@ -44,17 +47,30 @@ export async function overhead(opts: OverheadOptions): Promise<void> {
   workloadBinary();
   const configs: Config[] = ['none', 'vigil', ...(opts.auditd ? (['auditd'] as const) : [])];
   const best = new Map<string, number>();
+  /** CPU seconds: the workload's own (probes run in its context) plus the agent's, per workload. */
+  const bestCpu = new Map<string, { workload: number; agent: number }>();
   const drops: number[] = [];
   const load: number[] = [];
   for (let round = 1; round <= opts.rounds; round++) {
     for (const config of configs) {
-      const dropped = await withConfig(config, async () => {
+      const dropped = await withConfig(config, async (agentCpu) => {
         for (const w of WORKLOADS) {
           load.push(loadavg()[0]);
-          const { seconds } = await runWorkload(w.args(opts.scale));
+          const a0 = agentCpu();
+          const { seconds, cpuSeconds } = await runWorkload(w.args(opts.scale));
+          // Let the agent finish the workload's events before its CPU is read.
+          if (config !== 'none') await new Promise((r) => setTimeout(r, 1000));
+          const agent = agentCpu() - a0;
           const key = `${config} ${w.name}`;
           best.set(key, Math.min(best.get(key) ?? Infinity, seconds));
-          console.log(`  round ${round} ${key}: ${seconds.toFixed(3)} s`);
+          const prev = bestCpu.get(key);
+          if (!prev || cpuSeconds + agent < prev.workload + prev.agent) {
+            bestCpu.set(key, { workload: cpuSeconds, agent });
+          }
+          console.log(
+            `  round ${round} ${key}: ${seconds.toFixed(3)} s wall, ${cpuSeconds.toFixed(3)} s workload CPU, ` +
+              `${agent.toFixed(2)} s agent CPU`,
+          );
         }
       });
       if (dropped !== null) drops.push(dropped);
@@ -67,6 +83,19 @@ export async function overhead(opts: OverheadOptions): Promise<void> {
     const cells = configs.map((c) => {
       const s = best.get(`${c} ${w.name}`)!;
       return `${s.toFixed(2)}s x${(s / base).toFixed(3)}`.padStart(16);
+    });
+    console.log(`${w.name.padEnd(12)} ${cells.join('')}`);
+  }
+  console.log(
+    `\nCPU cost (workload CPU incl. probes + agent CPU; ratio to the workload's CPU with no agent)`,
+  );
+  console.log(`${'workload'.padEnd(12)} ${configs.map((c) => c.padStart(24)).join('')}`);
+  for (const w of WORKLOADS) {
+    const base = bestCpu.get(`none ${w.name}`)!.workload;
+    const cells = configs.map((c) => {
+      const v = bestCpu.get(`${c} ${w.name}`)!;
+      const total = v.workload + v.agent;
+      return `${v.workload.toFixed(2)}+${v.agent.toFixed(2)}s x${(total / base).toFixed(2)}`.padStart(24);
     });
     console.log(`${w.name.padEnd(12)} ${cells.join('')}`);
   }

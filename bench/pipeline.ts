@@ -30,10 +30,10 @@ export async function pipeline(opts: PipelineOptions): Promise<void> {
       const before = dropped;
       const cpu0 = agent.cpuSeconds();
       const load = loadavg()[0];
-      const { seconds, stdout } = await runWorkload(['rate', String(rate), String(opts.seconds)]);
+      const { seconds, firstLine } = await runWorkload(['rate', String(rate), String(opts.seconds)]);
       // The agent polls the drop counter every second: wait for its last poll, and the queue to drain.
       await new Promise((r) => setTimeout(r, 2500));
-      const done = Number(stdout.trim());
+      const done = Number(firstLine);
       const achieved = done / seconds;
       const cpu = ((agent.cpuSeconds() - cpu0) / (seconds + 2.5)) * 100;
       const lost = dropped - before;

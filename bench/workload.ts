@@ -20,8 +20,17 @@ export function workloadBinary(): string {
   return out;
 }
 
-/** Runs the workload; resolves with wall seconds and its stdout. */
-export function runWorkload(args: string[]): Promise<{ seconds: number; stdout: string }> {
+export interface WorkloadRun {
+  /** Wall time. */
+  seconds: number;
+  /** The workload's own CPU time, children included (probes run in its context: their cost is here). */
+  cpuSeconds: number;
+  /** Its first line of output (rate: the pairs done). */
+  firstLine: string;
+}
+
+/** Runs the workload; resolves with its wall and CPU seconds. */
+export function runWorkload(args: string[]): Promise<WorkloadRun> {
   const bin = workloadBinary();
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
@@ -31,7 +40,9 @@ export function runWorkload(args: string[]): Promise<{ seconds: number; stdout: 
     child.on('error', reject);
     child.on('close', (code) => {
       const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-      if (code === 0) resolve({ seconds, stdout });
+      const cpu = /^cpu ([0-9.]+)$/m.exec(stdout);
+      if (code === 0 && cpu)
+        resolve({ seconds, cpuSeconds: Number(cpu[1]), firstLine: stdout.split('\n')[0] });
       else reject(new Error(`workload ${args.join(' ')} exited ${code}`));
     });
   });
