@@ -34,7 +34,7 @@ async function throughput(total: number): Promise<void> {
   const out = await openOutputs(
     {
       store: { path: join(dir, 'alerts.db') },
-      sinks: [{ type: 'file', path: join(dir, 'alerts.jsonl'), queueSize: 20_000 }],
+      sinks: [{ type: 'file', path: join(dir, 'alerts.jsonl'), queue_size: 20_000 }],
     },
     pino({ level: 'warn' }),
   );

@@ -12,6 +12,7 @@ import { parseYamlWithPositions, YamlError, type YamlPositions } from './yaml-po
 import { expandEnvRefs } from './env-refs.js';
 import { assertTrusted } from './trusted-file.js';
 import { DEFAULT_CONFIG_PATH, bundledRulesDir } from './paths.js';
+import { outputsProblems, outputsKey } from '../outputs/config-check.js';
 
 export interface ConfigProblem {
   line: number;
@@ -113,6 +114,23 @@ function semanticProblems(config: VigilConfig, pos: YamlPositions): ConfigProble
   return out;
 }
 
+/**
+ * The `outputs:` section, checked by the outputs' own definition of it. A key whose
+ * ${ENV:} reference failed is already reported and not reported twice.
+ */
+function outputsSectionProblems(doc: unknown, pos: YamlPositions, envPointers: Set<string>): ConfigProblem[] {
+  const outputs = (doc as { outputs?: unknown }).outputs;
+  if (outputs === null || typeof outputs !== 'object' || Array.isArray(outputs)) return [];
+  return outputsProblems(outputs)
+    .map((p) => ({ ...p, pointer: `/outputs${p.pointer}` }))
+    .filter((p) => !envPointers.has(p.pointer))
+    .map((p) => ({
+      ...((p.isKey ? pos.key(p.pointer) : pos.value(p.pointer)) ?? pos.nearest(p.pointer)),
+      key: outputsKey(p.pointer.slice('/outputs'.length)),
+      message: p.message,
+    }));
+}
+
 /** Validates parsed YAML text; `file` is only used in messages. Throws ConfigError. */
 export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv = process.env): VigilConfig {
   let doc: unknown;
@@ -126,15 +144,17 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
     ]);
   }
   if (doc === null || doc === undefined) doc = {};
-  const envProblems = expandEnvRefs(doc, env).map((p) => ({
+  const envRefProblems = expandEnvRefs(doc, env);
+  const envProblems = envRefProblems.map((p) => ({
     ...(pos.value(p.pointer) ?? pos.nearest(p.pointer)),
     key: keyPath(p.pointer),
     message: p.message,
   }));
+  const outputs = outputsSectionProblems(doc, pos, new Set(envRefProblems.map((p) => p.pointer)));
   if (!validate(doc)) {
-    throw new ConfigError(file, [...envProblems, ...problemsFromAjv(validate.errors ?? [], pos)]);
+    throw new ConfigError(file, [...envProblems, ...problemsFromAjv(validate.errors ?? [], pos), ...outputs]);
   }
-  const problems = [...envProblems, ...semanticProblems(doc, pos)];
+  const problems = [...envProblems, ...outputs, ...semanticProblems(doc, pos)];
   if (problems.length > 0) throw new ConfigError(file, problems);
   return doc;
 }

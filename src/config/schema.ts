@@ -7,6 +7,8 @@
  * annotation: the words an error message uses for what a value should look like.
  */
 
+import type { OutputsConfig } from '../outputs/config.js';
+
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -32,8 +34,11 @@ export interface VigilConfig {
     disabled_rules: string[];
     disabled_tags: string[];
   };
-  /** The outputs section: its shape belongs to src/outputs (OutputsConfig). */
-  outputs: Record<string, unknown>;
+  /**
+   * The outputs section: its keys (snake_case too) are defined and checked by
+   * src/outputs/config-check.ts, which load.ts runs on it.
+   */
+  outputs: OutputsConfig;
   enforcement: {
     enabled: boolean;
     /** Processes that no rule action ever touches. */

@@ -1,50 +1,48 @@
 /**
  * OutputsConfig: everything under `outputs:` in vigil.yaml (docs/outputs.md documents every key
- * with a full example per sink). A plain typed object: the config-file schema is validated
- * elsewhere; the sinks check what they need and throw OutputConfigError at start-up.
+ * with a full example per sink). Keys are snake_case like the rest of the file. Secrets are plain
+ * strings: the config loader has already replaced `${ENV:NAME}` references. What each key accepts
+ * is checked by config-check.ts (at config load and again in openOutputs).
  */
 import type { Priority } from '../event/alert.js';
 
-/** A secret given inline, or the name of an environment variable holding it. */
-export type Secret = string | { env: string };
-
 export interface BatchConfig {
   /** Most items in one send. Default per sink (stdout 1000, http 500, slack 20, email 200). */
-  maxSize?: number;
+  max_size?: number;
   /** How long the first queued alert may wait for others. Default per sink (stdout 0, slack 2000). */
-  maxWaitMs?: number;
+  max_wait_ms?: number;
 }
 
 export interface RetryConfig {
   /** First backoff, doubled each attempt, with full jitter. Default 500. */
-  initialMs?: number;
+  initial_ms?: number;
   /** Backoff ceiling. Default 30000. */
-  maxMs?: number;
+  max_ms?: number;
   /** Attempts before a batch is dropped; 0 = retry until delivered (the default). */
-  maxAttempts?: number;
+  max_attempts?: number;
 }
 
 export interface RateLimitConfig {
   /** At most this many alerts of one rule per window reach the sink; the rest become a summary. */
   max: number;
   /** Default 60000. */
-  windowMs?: number;
+  window_ms?: number;
 }
 
 export interface SinkCommon {
   /** Unique name (the outbox records delivery under it). Default: the type, `-2`, `-3` when repeated. */
   name?: string;
   /** Only alerts of this priority or more severe. Default Debug (everything). */
-  minPriority?: Priority;
+  min_priority?: Priority;
   batch?: BatchConfig;
   retry?: RetryConfig;
-  rateLimit?: RateLimitConfig;
+  rate_limit?: RateLimitConfig;
   /** Identical alerts (same rule and output) within this window are suppressed. Default 0 (off). */
-  dedupWindowMs?: number;
+  dedup_window_ms?: number;
   /** Per-send timeout. Default 10000. */
-  timeoutMs?: number;
+  timeout_ms?: number;
   /** Alerts held in memory for this sink; beyond it a durable sink reads from the store. Default 10000. */
-  queueSize?: number;
+  queue_size?: number;
   /**
    * Delivery tracked in the outbox: resumed after restart, exactly once to an acknowledging
    * destination. Default true, except stdout.
@@ -65,27 +63,27 @@ export interface FileSinkConfig extends SinkCommon {
   /** JSON lines, one alert per line. */
   path: string;
   /** Rotate when the file would exceed this. Default 100 MiB. */
-  maxBytes?: number;
+  max_bytes?: number;
   /** Rotated files kept (path.1 … path.N). Default 5. */
   keep?: number;
 }
 
 export interface TlsClientConfig {
   /** PEM file of the CA to trust (default: the system's). */
-  caFile?: string;
+  ca_file?: string;
   /** Default true. */
-  rejectUnauthorized?: boolean;
+  reject_unauthorized?: boolean;
 }
 
 export interface SlackSinkConfig extends SinkCommon {
   type: 'slack';
   /** Incoming-webhook URL (a secret: it carries the token). */
-  webhookUrl: Secret;
+  webhook_url: string;
   /** A batch of more than this many alerts is sent as one grouped message. Default 3. */
-  groupAbove?: number;
+  group_above?: number;
   /** Optional display name / icon overrides (honoured by legacy webhooks only). */
   username?: string;
-  iconEmoji?: string;
+  icon_emoji?: string;
 }
 
 export interface EmailSinkConfig extends SinkCommon, TlsClientConfig {
@@ -96,13 +94,13 @@ export interface EmailSinkConfig extends SinkCommon, TlsClientConfig {
   /** starttls (default, required: fails if the server does not offer it), implicit (SMTPS), none. */
   tls?: 'starttls' | 'implicit' | 'none';
   user?: string;
-  password?: Secret;
+  password?: string;
   from: string;
   to: string[];
   /** Alerts this severe or more get a mail each; the rest go into a digest per batch. Default Critical. */
-  immediatePriority?: Priority;
+  immediate_priority?: Priority;
   /** Subject prefix. Default "[vigil]". */
-  subjectPrefix?: string;
+  subject_prefix?: string;
 }
 
 export interface SyslogSinkConfig extends SinkCommon, TlsClientConfig {
@@ -117,14 +115,14 @@ export interface SyslogSinkConfig extends SinkCommon, TlsClientConfig {
   /** Name (kern … local7) or number 0–23. Default local0. */
   facility?: string | number;
   /** APP-NAME. Default vigil. */
-  appName?: string;
+  app_name?: string;
   /** HOSTNAME field. Default: the alert's hostname. */
   hostname?: string;
   /** Client certificate for mutual TLS. */
-  certFile?: string;
-  keyFile?: string;
+  cert_file?: string;
+  key_file?: string;
   /** Messages longer than this are truncated (UDP datagrams, receivers' limits). Default 8192 udp, 65536 tcp. */
-  maxMessageBytes?: number;
+  max_message_bytes?: number;
 }
 
 export interface HttpSinkConfig extends SinkCommon, TlsClientConfig {
@@ -132,16 +130,16 @@ export interface HttpSinkConfig extends SinkCommon, TlsClientConfig {
   /** webhook (JSON array per batch), splunk-hec, elastic-bulk, or falco (one Falco-shaped alert per POST). */
   format?: 'webhook' | 'splunk-hec' | 'elastic-bulk' | 'falco';
   /** A secret when it carries a token. */
-  url: Secret;
-  /** Extra headers; values may be secrets. */
-  headers?: Record<string, Secret>;
+  url: string;
+  /** Extra headers (values are registered as secrets). */
+  headers?: Record<string, string>;
   /** Splunk HEC token (sent as `Authorization: Splunk <token>`). */
-  token?: Secret;
+  token?: string;
   /** Basic auth (Elasticsearch, generic). */
   username?: string;
-  password?: Secret;
+  password?: string;
   /** Elasticsearch API key (`Authorization: ApiKey <key>`). */
-  apiKey?: Secret;
+  api_key?: string;
   /** Elasticsearch index (default vigil-alerts) or Splunk index (default: the token's). */
   index?: string;
   /** Splunk sourcetype. Default vigil:alert. */
@@ -155,11 +153,11 @@ export type SinkConfig =
 
 export interface RetentionConfig {
   /** Alerts older than this are deleted. Default 30; 0 = keep. */
-  maxAgeDays?: number;
+  max_age_days?: number;
   /** Oldest alerts deleted while the database uses more than this. Default 1024; 0 = no limit. */
-  maxSizeMB?: number;
+  max_size_mb?: number;
   /** How often retention runs. Default 600000 (10 min). */
-  intervalMs?: number;
+  interval_ms?: number;
 }
 
 export interface StoreConfig {
@@ -180,9 +178,9 @@ export interface OutputsConfig {
   /** Default: one stdout sink. */
   sinks?: SinkConfig[];
   /** Alerts committed in one transaction at most (a transaction also ends each event-loop turn). Default 1000. */
-  commitBatch?: number;
+  commit_batch?: number;
   /** How long close() waits for sinks to drain. Default 5000. */
-  closeTimeoutMs?: number;
+  close_timeout_ms?: number;
 }
 
 /** /var/lib/vigil/alerts.db for root (the agent), ./vigil-alerts.db otherwise. */

@@ -25,7 +25,7 @@ const MAX_RESPONSE = 1024 * 1024;
 export function httpTarget(
   rawUrl: string,
   where: string,
-  opts: { timeoutMs?: number; caFile?: string; rejectUnauthorized?: boolean },
+  opts: { timeout_ms?: number; ca_file?: string; reject_unauthorized?: boolean },
 ): HttpTarget {
   let url: URL;
   try {
@@ -41,11 +41,11 @@ export function httpTarget(
       ? new https.Agent({
           keepAlive: true,
           maxSockets: 4,
-          ca: opts.caFile ? readFileSync(opts.caFile) : undefined,
-          rejectUnauthorized: opts.rejectUnauthorized ?? true,
+          ca: opts.ca_file ? readFileSync(opts.ca_file) : undefined,
+          rejectUnauthorized: opts.reject_unauthorized ?? true,
         })
       : new http.Agent({ keepAlive: true, maxSockets: 4 });
-  return { url, agent, timeoutMs: opts.timeoutMs ?? 10_000 };
+  return { url, agent, timeoutMs: opts.timeout_ms ?? 10_000 };
 }
 
 export function retryableStatus(status: number): boolean {

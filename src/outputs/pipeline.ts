@@ -1,6 +1,6 @@
 /**
  * openOutputs(): the alert pipeline `vigil run` drives. submit() is synchronous and cheap: alerts
- * gather until the end of the event-loop turn (or commitBatch of them), are committed to SQLite in
+ * gather until the end of the event-loop turn (or commit_batch of them), are committed to SQLite in
  * one transaction, then handed to every sink's runner. If the store fails (disk full, read-only
  * file) that is reported in health() and the log, and the alerts still go to the sinks.
  */
@@ -9,8 +9,9 @@ import type { Logger } from 'pino';
 import type { Alert } from '../event/alert.js';
 import type { OutputsConfig, SinkConfig } from './config.js';
 import { defaultDbPath } from './config.js';
+import { assertOutputsConfig } from './config-check.js';
 import { SinkRunner, type QueuedAlert, type SinkHealth } from './delivery.js';
-import { OutputConfigError, parsePriority, priorityRank } from './output.js';
+import { parsePriority, priorityRank } from './output.js';
 import { Redactor } from './secrets.js';
 import { createSink, sinkDefaults } from './sinks/index.js';
 import { startCheckpointer, type Checkpointer } from './checkpointer.js';
@@ -37,7 +38,7 @@ export interface Outputs {
   /** Never blocks detection: queues the alert; it is committed at the end of this event-loop turn. */
   submit(alert: Alert): void;
   health(): OutputsHealth;
-  /** Commits what is pending and lets sinks drain (up to closeTimeoutMs). For SIGTERM. */
+  /** Commits what is pending and lets sinks drain (up to close_timeout_ms). For SIGTERM. */
   close(): Promise<void>;
 }
 
@@ -53,15 +54,16 @@ export async function openOutputs(
   logger: Logger,
   opts: OpenOutputsOptions = {},
 ): Promise<Outputs> {
+  assertOutputsConfig(config);
   const redactor = new Redactor();
   const storeCfg = config.store ?? {};
   const storeEnabled = storeCfg.enabled !== false;
   const dbPath = storeCfg.path ?? defaultDbPath();
-  const commitBatch = Math.max(1, config.commitBatch ?? 1000);
-  const closeTimeoutMs = config.closeTimeoutMs ?? 5000;
+  const commitBatch = Math.max(1, config.commit_batch ?? 1000);
+  const closeTimeoutMs = config.close_timeout_ms ?? 5000;
   const retention = storeCfg.retention ?? {};
-  const maxAgeMs = (retention.maxAgeDays ?? 30) * 86_400_000;
-  const maxBytes = (retention.maxSizeMB ?? 1024) * 1024 * 1024;
+  const maxAgeMs = (retention.max_age_days ?? 30) * 86_400_000;
+  const maxBytes = (retention.max_size_mb ?? 1024) * 1024 * 1024;
 
   const health: StoreHealth = {
     enabled: storeEnabled,
@@ -122,7 +124,7 @@ export async function openOutputs(
     }
   };
   runRetention();
-  const retentionTimer = setInterval(runRetention, retention.intervalMs ?? 600_000);
+  const retentionTimer = setInterval(runRetention, retention.interval_ms ?? 600_000);
   retentionTimer.unref();
 
   const runners: SinkRunner[] = [];
@@ -219,33 +221,29 @@ function buildRunner(
   redactor: Redactor,
   opts: OpenOutputsOptions,
 ): SinkRunner {
-  if (!cfg || typeof cfg !== 'object' || typeof cfg.type !== 'string') {
-    throw new OutputConfigError(`outputs.sinks[${index}]: missing type`);
-  }
+  // Explicit names are unique (config-check.ts); a default name skips the ones taken.
   let name = cfg.name ?? cfg.type;
   if (cfg.name === undefined) {
     for (let n = 2; existing.some((r) => r.name === name); n++) name = `${cfg.type}-${n}`;
-  } else if (existing.some((r) => r.name === name)) {
-    throw new OutputConfigError(`outputs.sinks[${index}]: duplicate sink name "${name}"`);
   }
   const where = `outputs.sinks[${index}] (${name})`;
   const d = sinkDefaults(cfg.type);
   const output = createSink(cfg, { where, logger, redactor, isTTY: opts.isTTY ?? !!process.stdout.isTTY });
-  const windowMs = cfg.rateLimit?.windowMs ?? (cfg.dedupWindowMs || 60_000);
+  const windowMs = cfg.rate_limit?.window_ms ?? (cfg.dedup_window_ms || 60_000);
   return new SinkRunner(
     output,
     {
       name,
       type: cfg.type,
-      minRank: priorityRank(cfg.minPriority ? parsePriority(cfg.minPriority) : 'Debug'),
-      batchMax: Math.max(1, cfg.batch?.maxSize ?? d.batchMax),
-      batchWaitMs: Math.max(0, cfg.batch?.maxWaitMs ?? d.batchWaitMs),
-      retryInitialMs: Math.max(1, cfg.retry?.initialMs ?? 500),
-      retryMaxMs: Math.max(1, cfg.retry?.maxMs ?? 30_000),
-      maxAttempts: Math.max(0, cfg.retry?.maxAttempts ?? 0),
-      queueSize: Math.max(1, cfg.queueSize ?? 10_000),
+      minRank: priorityRank(cfg.min_priority ? parsePriority(cfg.min_priority) : 'Debug'),
+      batchMax: Math.max(1, cfg.batch?.max_size ?? d.max_size),
+      batchWaitMs: Math.max(0, cfg.batch?.max_wait_ms ?? d.max_wait_ms),
+      retryInitialMs: Math.max(1, cfg.retry?.initial_ms ?? 500),
+      retryMaxMs: Math.max(1, cfg.retry?.max_ms ?? 30_000),
+      maxAttempts: Math.max(0, cfg.retry?.max_attempts ?? 0),
+      queueSize: Math.max(1, cfg.queue_size ?? 10_000),
       durable: cfg.durable ?? d.durable,
-      throttle: { maxPerRule: cfg.rateLimit?.max ?? 0, dedupWindowMs: cfg.dedupWindowMs ?? 0, windowMs },
+      throttle: { maxPerRule: cfg.rate_limit?.max ?? 0, dedupWindowMs: cfg.dedup_window_ms ?? 0, windowMs },
     },
     store,
     logger,

@@ -1,24 +1,9 @@
 /**
- * Secrets (webhook URLs, tokens, SMTP passwords) come from the config or the environment and must
- * never reach a log line, an error message or health(). Every sink registers its secrets with a
- * Redactor and every message leaving the delivery path goes through it.
+ * Secrets (webhook URLs, tokens, SMTP passwords) come from the config, usually through `${ENV:NAME}`
+ * (expanded by the config loader), and must never reach a log line, an error message or health().
+ * Every sink registers its secrets with a Redactor and every message leaving the delivery path
+ * goes through it.
  */
-import type { Secret } from './config.js';
-import { OutputConfigError } from './output.js';
-
-export function resolveSecret(secret: Secret | undefined, what: string): string | undefined {
-  if (secret === undefined) return undefined;
-  if (typeof secret === 'string') return secret;
-  if (secret && typeof secret === 'object' && typeof secret.env === 'string') {
-    const v = process.env[secret.env];
-    if (v === undefined || v === '') {
-      throw new OutputConfigError(`${what}: environment variable ${secret.env} is not set`);
-    }
-    return v;
-  }
-  throw new OutputConfigError(`${what}: expected a string or { env: NAME }`);
-}
-
 /** A URL safe to print: no user info, no query, and path segments that look like tokens masked. */
 export function redactUrl(url: string | URL): string {
   let u: URL;

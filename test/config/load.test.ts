@@ -104,10 +104,12 @@ test('${ENV:NAME} fills secrets from the environment; unset is an error that doe
   assert.equal(c.metrics.token, 's3cret');
   const fallback = parseConfig('metrics:\n  token: ${ENV:VG_TOKEN:-}\n', 'vigil.yaml', {});
   assert.equal(fallback.metrics.token, '');
-  const err = problemsOf('outputs:\n  slack:\n    webhook_url: https://hooks/${ENV:VG_SLACK}\n');
+  const err = problemsOf(
+    'outputs:\n  sinks:\n    - type: slack\n      webhook_url: https://hooks/${ENV:VG_SLACK}\n',
+  );
   assert.equal(
     err.message,
-    'vigil.yaml:3:18: outputs.slack.webhook_url: environment variable VG_SLACK is not set',
+    'vigil.yaml:4:20: outputs.sinks[0].webhook_url: environment variable VG_SLACK is not set',
   );
 });
 

@@ -10,6 +10,7 @@ import { after, before, test } from 'node:test';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import pino from 'pino';
 import { SMTPServer } from 'smtp-server';
+import { parseConfig } from '../../src/config/index.js';
 import { openOutputs } from '../../src/outputs/index.js';
 import { makeAlert } from './support/alerts.js';
 import { makeCerts, type TestCerts } from './support/certs.js';
@@ -63,27 +64,27 @@ async function startSmtp(
 for (const mode of ['starttls', 'implicit'] as const) {
   test(`email over ${mode}: one mail per Critical alert, a digest for the rest, text + HTML`, async () => {
     const smtp = await startSmtp(mode === 'implicit');
-    process.env.VIGIL_TEST_SMTP_PASSWORD = PASSWORD;
-    const out = await openOutputs(
-      {
-        store: { enabled: false },
-        sinks: [
-          {
-            type: 'email',
-            host: '127.0.0.1',
-            port: smtp.port,
-            tls: mode,
-            caFile: certs.caFile,
-            user: 'vigil',
-            password: { env: 'VIGIL_TEST_SMTP_PASSWORD' },
-            from: 'vigil@node-7.example',
-            to: ['soc@example.com', 'oncall@example.com'],
-            batch: { maxWaitMs: 100 },
-          },
-        ],
-      },
-      pino({ level: 'silent' }),
+    // The password comes the way an operator gives it: ${ENV:} in vigil.yaml, expanded at load.
+    const { outputs } = parseConfig(
+      [
+        'outputs:',
+        '  store: { enabled: false }',
+        '  sinks:',
+        '    - type: email',
+        '      host: 127.0.0.1',
+        `      port: ${smtp.port}`,
+        `      tls: ${mode}`,
+        `      ca_file: ${certs.caFile}`,
+        '      user: vigil',
+        '      password: ${ENV:VIGIL_TEST_SMTP_PASSWORD}',
+        '      from: vigil@node-7.example',
+        '      to: [soc@example.com, oncall@example.com]',
+        '      batch: { max_wait_ms: 100 }',
+      ].join('\n'),
+      'vigil.yaml',
+      { VIGIL_TEST_SMTP_PASSWORD: PASSWORD },
     );
+    const out = await openOutputs(outputs, pino({ level: 'silent' }));
     out.submit(makeAlert(1, { priority: 'Critical', output: 'Shell <b>spawned</b> & more' }));
     out.submit(makeAlert(2));
     out.submit(makeAlert(3, { priority: 'Notice', rule: 'Outbound connection' }));
@@ -119,19 +120,19 @@ test('a wrong SMTP password: reported, retried, never shown', async () => {
   const out = await openOutputs(
     {
       store: { enabled: false },
-      closeTimeoutMs: 200,
+      close_timeout_ms: 200,
       sinks: [
         {
           type: 'email',
           host: '127.0.0.1',
           port: smtp.port,
-          caFile: certs.caFile,
+          ca_file: certs.caFile,
           user: 'vigil',
           password: 'wrong-password-1234',
           from: 'vigil@example.com',
           to: ['soc@example.com'],
-          batch: { maxWaitMs: 0 },
-          retry: { initialMs: 50, maxMs: 100 },
+          batch: { max_wait_ms: 0 },
+          retry: { initial_ms: 50, max_ms: 100 },
         },
       ],
     },

@@ -50,11 +50,11 @@ test('a sink refusing for 30 s then recovering gets every alert, in order, once;
           type: 'http',
           name: 'flaky',
           url: flaky.url,
-          queueSize: 50,
-          batch: { maxSize: 40, maxWaitMs: 0 },
-          retry: { maxMs: 4000 },
+          queue_size: 50,
+          batch: { max_size: 40, max_wait_ms: 0 },
+          retry: { max_ms: 4000 },
         },
-        { type: 'http', name: 'healthy', url: healthy.url, batch: { maxWaitMs: 0 } },
+        { type: 'http', name: 'healthy', url: healthy.url, batch: { max_wait_ms: 0 } },
       ],
     },
     pino({ level: 'silent' }),
@@ -100,7 +100,7 @@ test('a full disk is reported clearly, the other sinks keep working, and the sto
   const rx = await startReceiver();
   const { logger, records } = capturingLogger();
   const out = await openOutputs(
-    { store: { path: db }, sinks: [{ type: 'http', url: rx.url, batch: { maxWaitMs: 0 } }] },
+    { store: { path: db }, sinks: [{ type: 'http', url: rx.url, batch: { max_wait_ms: 0 } }] },
     logger,
   );
   try {
@@ -163,7 +163,7 @@ test('a read-only database is reported clearly and the other sinks keep working'
     {
       store: { path: db },
       sinks: [
-        { type: 'http', url: rx.url, batch: { maxWaitMs: 0 } },
+        { type: 'http', url: rx.url, batch: { max_wait_ms: 0 } },
         { type: 'file', path: join(dir, 'alerts.jsonl') },
       ],
     },

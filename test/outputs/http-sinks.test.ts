@@ -38,8 +38,8 @@ test('Slack: Block Kit attachments coloured by priority; a burst is one grouped 
       sinks: [
         {
           type: 'slack',
-          webhookUrl: `${rx.url}/services/T0001/B0002/abcdefgh12345678`,
-          batch: { maxWaitMs: 50 },
+          webhook_url: `${rx.url}/services/T0001/B0002/abcdefgh12345678`,
+          batch: { max_wait_ms: 50 },
         },
       ],
     },
@@ -149,8 +149,8 @@ test('Elasticsearch _bulk: create actions keyed by uuid; 429 items retried, 409 
           type: 'http',
           format: 'elastic-bulk',
           url: `${rx.url}/`,
-          apiKey: 'a2V5OnNlY3JldA==',
-          retry: { initialMs: 10, maxMs: 20 },
+          api_key: 'a2V5OnNlY3JldA==',
+          retry: { initial_ms: 10, max_ms: 20 },
           transform:
             '{ "@timestamp": time, "event": { "kind": "alert", "id": uuid, "severity": priority }, "rule": { "name": rule }, "host": { "name": hostname }, "process": { "pid": event.proc.pid, "executable": event.proc.exe, "parent": { "pid": event.proc.ppid } }, "container": { "id": event.proc.container_id } }',
         },
@@ -240,7 +240,7 @@ test('webhook with a JSONata transform into OCSF-like fields; an invalid transfo
       },
       logger,
     ),
-    /transform is not valid JSONata/,
+    /outputs\.sinks\[0\]\.transform: not valid JSONata/,
   );
 });
 
@@ -252,7 +252,7 @@ test('a permanent refusal (HTTP 400) drops the batch and the sink moves on', asy
   const out = await openOutputs(
     {
       store: { enabled: false },
-      sinks: [{ type: 'http', url: rx.url, batch: { maxSize: 1, maxWaitMs: 0 } }],
+      sinks: [{ type: 'http', url: rx.url, batch: { max_size: 1, max_wait_ms: 0 } }],
     },
     logger,
   );

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import pino from 'pino';
+import { parseConfig } from '../../src/config/index.js';
 import { openOutputs } from '../../src/outputs/index.js';
 import { AlertStore } from '../../src/outputs/store.js';
 import type { Alert } from '../../src/event/alert.js';
@@ -31,7 +32,7 @@ test('alerts are committed to SQLite before a sink sees them, then delivered in 
     return { status: 200 };
   });
   const out = await openOutputs(
-    { store: { path: db }, sinks: [{ type: 'http', url: rx.url, batch: { maxSize: 7, maxWaitMs: 0 } }] },
+    { store: { path: db }, sinks: [{ type: 'http', url: rx.url, batch: { max_size: 7, max_wait_ms: 0 } }] },
     logger,
   );
   for (let i = 0; i < 25; i++) out.submit(makeAlert(i, { priority: i % 2 ? 'Critical' : 'Notice' }));
@@ -55,7 +56,7 @@ test('alerts are committed to SQLite before a sink sees them, then delivered in 
   store.close();
 });
 
-test('minPriority, rate limit and dedup: a noisy rule becomes "N more alerts" summaries', async () => {
+test('min_priority, rate limit and dedup: a noisy rule becomes "N more alerts" summaries', async () => {
   const rx = await startReceiver();
   const out = await openOutputs(
     {
@@ -64,9 +65,9 @@ test('minPriority, rate limit and dedup: a noisy rule becomes "N more alerts" su
         {
           type: 'http',
           url: rx.url,
-          minPriority: 'Warning',
-          rateLimit: { max: 3, windowMs: 300 },
-          batch: { maxSize: 100, maxWaitMs: 0 },
+          min_priority: 'Warning',
+          rate_limit: { max: 3, window_ms: 300 },
+          batch: { max_size: 100, max_wait_ms: 0 },
         },
       ],
     },
@@ -90,7 +91,7 @@ test('minPriority, rate limit and dedup: a noisy rule becomes "N more alerts" su
 test('dedup window holds back identical alerts', async () => {
   const rx = await startReceiver();
   const out = await openOutputs(
-    { store: { enabled: false }, sinks: [{ type: 'http', url: rx.url, dedupWindowMs: 60_000 }] },
+    { store: { enabled: false }, sinks: [{ type: 'http', url: rx.url, dedup_window_ms: 60_000 }] },
     logger,
   );
   for (let i = 0; i < 5; i++) out.submit(makeAlert(i, { output: 'same output' }));
@@ -111,14 +112,14 @@ test('a durable sink resumes after restart with what it had not delivered, once'
   const down = await openOutputs(
     {
       store: { path: db },
-      closeTimeoutMs: 300,
+      close_timeout_ms: 300,
       sinks: [
         {
           type: 'http',
           name: 'siem',
           url: 'http://127.0.0.1:9/',
-          batch: { maxWaitMs: 0 },
-          retry: { initialMs: 50, maxMs: 100 },
+          batch: { max_wait_ms: 0 },
+          retry: { initial_ms: 50, max_ms: 100 },
         },
       ],
     },
@@ -133,7 +134,7 @@ test('a durable sink resumes after restart with what it had not delivered, once'
 
   const rx = await startReceiver();
   const up = await openOutputs(
-    { store: { path: db }, sinks: [{ type: 'http', name: 'siem', url: rx.url, batch: { maxSize: 4 } }] },
+    { store: { path: db }, sinks: [{ type: 'http', name: 'siem', url: rx.url, batch: { max_size: 4 } }] },
     logger,
   );
   for (let i = 10; i < 15; i++) up.submit(makeAlert(i));
@@ -147,7 +148,7 @@ test('a durable sink resumes after restart with what it had not delivered, once'
 test('file sink writes JSON lines and rotates by size', async () => {
   const path = join(dir, 'logs', 'alerts.jsonl');
   const out = await openOutputs(
-    { store: { enabled: false }, sinks: [{ type: 'file', path, maxBytes: 20_000, keep: 2 }] },
+    { store: { enabled: false }, sinks: [{ type: 'file', path, max_bytes: 20_000, keep: 2 }] },
     logger,
   );
   for (let i = 0; i < 40; i++) {
@@ -169,24 +170,23 @@ test('file sink writes JSON lines and rotates by size', async () => {
 });
 
 test('secrets never appear in health or errors', async () => {
-  process.env.VIGIL_TEST_HEC_TOKEN = 'tok-9f8e7d6c5b4a';
-  const out = await openOutputs(
-    {
-      store: { enabled: false },
-      closeTimeoutMs: 200,
-      sinks: [
-        {
-          type: 'http',
-          format: 'splunk-hec',
-          url: 'http://user:hunter2secret@127.0.0.1:9/services/collector/event?token=abc123def456',
-          token: { env: 'VIGIL_TEST_HEC_TOKEN' },
-          batch: { maxWaitMs: 0 },
-          retry: { initialMs: 20, maxMs: 50 },
-        },
-      ],
-    },
-    logger,
+  const { outputs } = parseConfig(
+    [
+      'outputs:',
+      '  store: { enabled: false }',
+      '  close_timeout_ms: 200',
+      '  sinks:',
+      '    - type: http',
+      '      format: splunk-hec',
+      '      url: http://user:${ENV:VG_HEC_PASS}@127.0.0.1:9/services/collector/event?token=abc123def456',
+      '      token: ${ENV:VG_HEC_TOKEN}',
+      '      batch: { max_wait_ms: 0 }',
+      '      retry: { initial_ms: 20, max_ms: 50 }',
+    ].join('\n'),
+    'vigil.yaml',
+    { VG_HEC_PASS: 'hunter2secret', VG_HEC_TOKEN: 'tok-9f8e7d6c5b4a' },
   );
+  const out = await openOutputs(outputs, logger);
   out.submit(makeAlert(1));
   await waitFor(() => out.health().sinks[0].consecutiveFailures > 0);
   const text = JSON.stringify(out.health());
@@ -194,12 +194,13 @@ test('secrets never appear in health or errors', async () => {
   assert.match(text, /ECONNREFUSED/);
   for (const secret of ['hunter2secret', 'abc123def456', 'tok-9f8e7d6c5b4a'])
     assert.ok(!text.includes(secret), secret);
+  // A config mistake in a secret names the key, never the value.
+  const notUrl = 'hooks.slack.com/services/T0001/B0002/abcdefgh12345678';
   await assert.rejects(
-    openOutputs(
-      { store: { enabled: false }, sinks: [{ type: 'slack', webhookUrl: { env: 'VIGIL_NOT_SET_X' } }] },
-      logger,
-    ),
-    /environment variable VIGIL_NOT_SET_X is not set/,
+    openOutputs({ store: { enabled: false }, sinks: [{ type: 'slack', webhook_url: notUrl }] }, logger),
+    (err: Error) =>
+      err.name === 'OutputConfigError' &&
+      err.message === 'outputs.sinks[0].webhook_url: expected a URL (http:// or https://)',
   );
 });
 

@@ -74,8 +74,8 @@ test('RFC 5424 over UDP, TCP and TLS, as JSON and as CEF, received by rsyslog', 
         protocol,
         format,
         facility: 'local3',
-        appName: `vigil-${protocol}-${format}`,
-        ...(protocol === 'tls' ? { caFile } : {}),
+        app_name: `vigil-${protocol}-${format}`,
+        ...(protocol === 'tls' ? { ca_file: caFile } : {}),
       });
     }
   }

@@ -1,6 +1,6 @@
 /**
  * Email over SMTP (nodemailer): STARTTLS (required by default), implicit TLS, or none; optional
- * auth. Alerts at or above immediatePriority get one mail each; the rest of a batch, and any
+ * auth. Alerts at or above immediate_priority get one mail each; the rest of a batch, and any
  * summaries, go into one digest. Every mail has a plain-text and an HTML part.
  */
 import { readFileSync } from 'node:fs';
@@ -10,8 +10,7 @@ import type { Alert } from '../../event/alert.js';
 import type { EmailSinkConfig } from '../config.js';
 import { alertFacts, oneLine } from '../format-text.js';
 import type { AlertSummary, Delivery, Output } from '../output.js';
-import { DeliveryError, OutputConfigError, parsePriority, priorityRank, summaryText } from '../output.js';
-import { resolveSecret } from '../secrets.js';
+import { DeliveryError, parsePriority, priorityRank, summaryText } from '../output.js';
 import type { SinkContext } from './index.js';
 
 export interface Mail {
@@ -83,17 +82,10 @@ export class EmailSink implements Output {
     private readonly cfg: EmailSinkConfig,
     ctx: SinkContext,
   ) {
-    if (!cfg.host) throw new OutputConfigError(`${ctx.where}: host is required`);
-    if (!cfg.from) throw new OutputConfigError(`${ctx.where}: from is required`);
-    if (!Array.isArray(cfg.to) || cfg.to.length === 0)
-      throw new OutputConfigError(`${ctx.where}: to needs an address`);
     const mode = cfg.tls ?? 'starttls';
-    if (!['starttls', 'implicit', 'none'].includes(mode)) {
-      throw new OutputConfigError(`${ctx.where}: tls must be starttls, implicit or none`);
-    }
-    const pass = resolveSecret(cfg.password, `${ctx.where}.password`);
+    const pass = cfg.password;
     ctx.redactor.add(pass);
-    const timeout = cfg.timeoutMs ?? 10_000;
+    const timeout = cfg.timeout_ms ?? 10_000;
     this.transport = nodemailer.createTransport({
       host: cfg.host,
       port: cfg.port ?? (mode === 'implicit' ? 465 : 587),
@@ -102,8 +94,8 @@ export class EmailSink implements Output {
       ignoreTLS: mode === 'none',
       auth: cfg.user !== undefined ? { user: cfg.user, pass: pass ?? '' } : undefined,
       tls: {
-        ca: cfg.caFile ? readFileSync(cfg.caFile) : undefined,
-        rejectUnauthorized: cfg.rejectUnauthorized ?? true,
+        ca: cfg.ca_file ? readFileSync(cfg.ca_file) : undefined,
+        rejectUnauthorized: cfg.reject_unauthorized ?? true,
         servername: net.isIP(cfg.host) ? undefined : cfg.host,
       },
       connectionTimeout: timeout,
@@ -112,8 +104,8 @@ export class EmailSink implements Output {
       pool: false,
       logger: false,
     });
-    this.immediateRank = priorityRank(parsePriority(cfg.immediatePriority ?? 'Critical'));
-    this.prefix = cfg.subjectPrefix ?? '[vigil]';
+    this.immediateRank = priorityRank(parsePriority(cfg.immediate_priority ?? 'Critical'));
+    this.prefix = cfg.subject_prefix ?? '[vigil]';
   }
 
   /** The mails for one batch, in a fixed order (so a retry can skip those already sent). */

@@ -7,8 +7,7 @@ import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
 import pino from 'pino';
 import type { FileSinkConfig } from '../config.js';
 import type { Delivery, Output } from '../output.js';
-import { DeliveryError, OutputConfigError } from '../output.js';
-import type { SinkContext } from './index.js';
+import { DeliveryError } from '../output.js';
 
 export class FileSink implements Output {
   private readonly path: string;
@@ -17,11 +16,9 @@ export class FileSink implements Output {
   private dest?: ReturnType<typeof pino.destination>;
   private size = 0;
 
-  constructor(cfg: FileSinkConfig, ctx: SinkContext) {
-    if (typeof cfg.path !== 'string' || cfg.path === '')
-      throw new OutputConfigError(`${ctx.where}: path is required`);
+  constructor(cfg: FileSinkConfig) {
     this.path = cfg.path;
-    this.maxBytes = cfg.maxBytes ?? 100 * 1024 * 1024;
+    this.maxBytes = cfg.max_bytes ?? 100 * 1024 * 1024;
     this.keep = Math.max(1, cfg.keep ?? 5);
   }
 

@@ -19,19 +19,20 @@ export interface SinkContext {
   isTTY: boolean;
 }
 
+/** Per-type defaults of the config keys batch.max_size, batch.max_wait_ms and durable. */
 export interface SinkDefaults {
-  batchMax: number;
-  batchWaitMs: number;
+  max_size: number;
+  max_wait_ms: number;
   durable: boolean;
 }
 
 const DEFAULTS: Record<SinkConfig['type'], SinkDefaults> = {
-  stdout: { batchMax: 1000, batchWaitMs: 0, durable: false },
-  file: { batchMax: 1000, batchWaitMs: 0, durable: true },
-  http: { batchMax: 500, batchWaitMs: 200, durable: true },
-  syslog: { batchMax: 500, batchWaitMs: 0, durable: true },
-  slack: { batchMax: 20, batchWaitMs: 2000, durable: true },
-  email: { batchMax: 200, batchWaitMs: 60_000, durable: true },
+  stdout: { max_size: 1000, max_wait_ms: 0, durable: false },
+  file: { max_size: 1000, max_wait_ms: 0, durable: true },
+  http: { max_size: 500, max_wait_ms: 200, durable: true },
+  syslog: { max_size: 500, max_wait_ms: 0, durable: true },
+  slack: { max_size: 20, max_wait_ms: 2000, durable: true },
+  email: { max_size: 200, max_wait_ms: 60_000, durable: true },
 };
 
 export function sinkDefaults(type: string): SinkDefaults {
@@ -46,11 +47,11 @@ export function createSink(cfg: SinkConfig, ctx: SinkContext): Output {
     case 'stdout':
       return new StdoutSink(cfg, ctx);
     case 'file':
-      return new FileSink(cfg, ctx);
+      return new FileSink(cfg);
     case 'http':
       return new HttpSink(cfg, ctx);
     case 'syslog':
-      return new SyslogSink(cfg, ctx);
+      return new SyslogSink(cfg);
     case 'slack':
       return new SlackSink(cfg, ctx);
     case 'email':

@@ -1,6 +1,6 @@
 /**
  * Slack incoming webhook with Block Kit: each alert an attachment coloured by priority (rule,
- * host, container, process and its parents, the rendered output). A batch of more than groupAbove
+ * host, container, process and its parents, the rendered output). A batch of more than group_above
  * alerts becomes one grouped message, one attachment per rule, so a burst is one post, not fifty.
  */
 import type { Alert } from '../../event/alert.js';
@@ -8,8 +8,7 @@ import type { SlackSinkConfig } from '../config.js';
 import { alertFacts, oneLine } from '../format-text.js';
 import { httpPost, httpTarget, type HttpTarget } from '../http-client.js';
 import type { AlertSummary, Delivery, Output } from '../output.js';
-import { OutputConfigError, priorityRank, summaryText } from '../output.js';
-import { resolveSecret } from '../secrets.js';
+import { priorityRank, summaryText } from '../output.js';
 import type { SinkContext } from './index.js';
 
 /** Red for the three most severe levels, orange Error, yellow Warning, blue Notice, grey below. */
@@ -147,13 +146,11 @@ export class SlackSink implements Output {
   private readonly extra: Record<string, string> = {};
 
   constructor(cfg: SlackSinkConfig, ctx: SinkContext) {
-    const url = resolveSecret(cfg.webhookUrl, `${ctx.where}.webhookUrl`);
-    if (!url) throw new OutputConfigError(`${ctx.where}: webhookUrl is required`);
-    ctx.redactor.addUrl(url);
-    this.target = httpTarget(url, ctx.where, cfg);
-    this.groupAbove = cfg.groupAbove ?? 3;
+    ctx.redactor.addUrl(cfg.webhook_url);
+    this.target = httpTarget(cfg.webhook_url, ctx.where, cfg);
+    this.groupAbove = cfg.group_above ?? 3;
     if (cfg.username) this.extra.username = cfg.username;
-    if (cfg.iconEmoji) this.extra.icon_emoji = cfg.iconEmoji;
+    if (cfg.icon_emoji) this.extra.icon_emoji = cfg.icon_emoji;
   }
 
   async send(d: Delivery): Promise<void> {

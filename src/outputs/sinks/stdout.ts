@@ -7,7 +7,6 @@ import pino from 'pino';
 import type { StdoutSinkConfig } from '../config.js';
 import { alertLine, summaryLine } from '../format-text.js';
 import type { Delivery, Output } from '../output.js';
-import { OutputConfigError } from '../output.js';
 import type { SinkContext } from './index.js';
 
 const MAX_BUFFERED = 16 * 1024 * 1024;
@@ -19,9 +18,6 @@ export class StdoutSink implements Output {
 
   constructor(cfg: StdoutSinkConfig, ctx: SinkContext, fd = 1) {
     const format = cfg.format ?? 'auto';
-    if (!['auto', 'json', 'text'].includes(format)) {
-      throw new OutputConfigError(`${ctx.where}: format must be auto, json or text`);
-    }
     this.json = format === 'json' || (format === 'auto' && !ctx.isTTY);
     this.color = cfg.color ?? ctx.isTTY;
     this.dest = pino.destination({ dest: fd, sync: false, minLength: 0, maxLength: MAX_BUFFERED });

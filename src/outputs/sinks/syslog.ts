@@ -10,7 +10,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { SyslogSinkConfig } from '../config.js';
 import type { Delivery, Output } from '../output.js';
-import { DeliveryError, OutputConfigError, summaryText } from '../output.js';
+import { DeliveryError, summaryText } from '../output.js';
 import {
   cefAlert,
   cefSummary,
@@ -21,7 +21,6 @@ import {
   truncateUtf8,
 } from '../syslog-format.js';
 import { VIGIL_VERSION } from '../version.js';
-import type { SinkContext } from './index.js';
 
 export class SyslogSink implements Output {
   private readonly protocol: 'udp' | 'tcp' | 'tls';
@@ -35,31 +34,19 @@ export class SyslogSink implements Output {
   private stream?: net.Socket;
   private connecting?: Promise<net.Socket>;
 
-  constructor(
-    private readonly cfg: SyslogSinkConfig,
-    ctx: SinkContext,
-  ) {
+  constructor(private readonly cfg: SyslogSinkConfig) {
     this.protocol = cfg.protocol ?? 'udp';
-    if (!['udp', 'tcp', 'tls'].includes(this.protocol))
-      throw new OutputConfigError(`${ctx.where}: protocol must be udp, tcp or tls`);
     this.format = cfg.format ?? 'json';
-    if (!['json', 'cef'].includes(this.format))
-      throw new OutputConfigError(`${ctx.where}: format must be json or cef`);
-    if (!cfg.host) throw new OutputConfigError(`${ctx.where}: host is required`);
     this.port = cfg.port ?? (this.protocol === 'tls' ? 6514 : 514);
-    try {
-      this.facility = parseFacility(cfg.facility);
-    } catch (err) {
-      throw new OutputConfigError(`${ctx.where}: ${(err as Error).message}`);
-    }
-    this.maxBytes = cfg.maxMessageBytes ?? (this.protocol === 'udp' ? 8192 : 65536);
-    this.timeoutMs = cfg.timeoutMs ?? 10_000;
+    this.facility = parseFacility(cfg.facility);
+    this.maxBytes = cfg.max_message_bytes ?? (this.protocol === 'udp' ? 8192 : 65536);
+    this.timeoutMs = cfg.timeout_ms ?? 10_000;
     if (this.protocol === 'tls') {
       this.tlsOpts = {
-        ca: cfg.caFile ? readFileSync(cfg.caFile) : undefined,
-        cert: cfg.certFile ? readFileSync(cfg.certFile) : undefined,
-        key: cfg.keyFile ? readFileSync(cfg.keyFile) : undefined,
-        rejectUnauthorized: cfg.rejectUnauthorized ?? true,
+        ca: cfg.ca_file ? readFileSync(cfg.ca_file) : undefined,
+        cert: cfg.cert_file ? readFileSync(cfg.cert_file) : undefined,
+        key: cfg.key_file ? readFileSync(cfg.key_file) : undefined,
+        rejectUnauthorized: cfg.reject_unauthorized ?? true,
         servername: net.isIP(cfg.host) ? undefined : cfg.host,
       };
     }
@@ -82,7 +69,7 @@ export class SyslogSink implements Output {
           severity: severityOf(priority),
           time: a ? a.time : s!.last_time,
           hostname: this.cfg.hostname ?? (a ? a.hostname : s!.hostname),
-          appName: this.cfg.appName ?? 'vigil',
+          appName: this.cfg.app_name ?? 'vigil',
           procId: String(process.pid),
           msgId: a ? 'alert' : 'summary',
         },
