@@ -16,8 +16,8 @@ import type { Ruleset } from '../src/engine/ruleset.js';
 import { sampleEvent } from '../src/engine/rule-tests/sample-event.js';
 import type { VigilEvent } from '../src/event/types.js';
 import { toEvent } from '../src/event/json.js';
+import { FALCO_RULES } from '../test/support/falco.js';
 
-const FALCO_RULES = '/work/shared/falco/falco_rules.yaml';
 const seconds = Number(process.argv[2] ?? 3);
 
 function rulePaths(): string[] {

@@ -3,7 +3,7 @@
  * run() with output captured: real files on disk, no kernel.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -13,9 +13,9 @@ import { run as replay } from '../../src/cli/replay.js';
 import { sampleEvent } from '../../src/engine/rule-tests/sample-event.js';
 import { eventToJson, parseEventLine } from '../../src/event/json.js';
 import type { Alert } from '../../src/event/alert.js';
+import { FALCO_RULES, falcoRulesMissing } from '../support/falco.js';
 
 const FIXTURES = 'test/fixtures/rules';
-const FALCO_RULES = '/work/shared/falco/falco_rules.yaml';
 
 function capture(): { out: string[]; err: string[]; o: (l: string) => void; e: (l: string) => void } {
   const out: string[] = [];
@@ -40,7 +40,7 @@ describe('vigil rules check', () => {
   });
 
   it("loads Falco's stable ruleset and reports its requirements", async (t) => {
-    if (!existsSync(FALCO_RULES)) return t.skip(`${FALCO_RULES} is not on this machine`);
+    if (falcoRulesMissing() !== null) return t.skip(`${FALCO_RULES} is not on this machine`);
     const c = capture();
     assert.equal(await rulesCheck({ paths: [FALCO_RULES], out: c.o, err: c.e }), 0);
     assert.equal(c.out[1], 'rules: 25 enabled, 0 disabled, 0 skipped; macros: 87; lists: 49');

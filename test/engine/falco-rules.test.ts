@@ -5,16 +5,16 @@
  * the output rendered as Falco renders it; a benign twin fires nothing.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { describe, it, type TestContext } from 'node:test';
 import type { VigilEvent } from '../../src/event/types.js';
 import { buildAlert } from '../../src/engine/alert.js';
 import { loadRuleset, loadRulesetFromSources } from '../../src/engine/load.js';
 import { sampleEvent, type DeepPartial } from '../../src/engine/rule-tests/sample-event.js';
 import type { Ruleset } from '../../src/engine/ruleset.js';
+import { FALCO_RULES, falcoRulesMissing } from '../support/falco.js';
 
-const FALCO_RULES = '/work/shared/falco/falco_rules.yaml';
-const present = existsSync(FALCO_RULES);
+const present = falcoRulesMissing() === null;
 let cached: Ruleset | undefined;
 const ruleset = (): Ruleset => (cached ??= loadRuleset([FALCO_RULES], 'all'));
 

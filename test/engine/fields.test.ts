@@ -7,6 +7,7 @@ import { renderFieldsDoc } from '../../src/engine/fields/doc.js';
 import { formatFieldValue } from '../../src/engine/fields/format.js';
 import { ALL_FIELDS, FieldError, lookupField, resolveField } from '../../src/engine/fields/registry.js';
 import { makeEvent, type EventOverrides } from '../support/events.js';
+import { FALCO_RULES, falcoRulesMissing } from '../support/falco.js';
 
 const value = (field: string, o: EventOverrides = {}) => {
   const bracket = /^([^[]+)\[(.*)\]$/.exec(field);
@@ -31,10 +32,9 @@ function repoRoot(): string {
 }
 
 /** Falco's stable ruleset is read where the project keeps it, never copied into the repository. */
-const FALCO_RULES = '/work/shared/falco/falco_rules.yaml';
 
 test("every field in Falco's stable ruleset (conditions and outputs) is known", (t) => {
-  if (!existsSync(FALCO_RULES)) {
+  if (falcoRulesMissing() !== null) {
     t.skip(`${FALCO_RULES} is not on this machine`);
     return;
   }

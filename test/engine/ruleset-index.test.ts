@@ -13,10 +13,10 @@ import { sampleEvent } from '../../src/engine/rule-tests/sample-event.js';
 import type { CompiledRule } from '../../src/engine/rules/compile.js';
 import type { Ruleset } from '../../src/engine/ruleset.js';
 import type { VigilEvent } from '../../src/event/types.js';
+import { FALCO_RULES, falcoRulesMissing } from '../support/falco.js';
 
-const FALCO_RULES = '/work/shared/falco/falco_rules.yaml';
 const dirs = ['rules', 'test/fixtures/rules'].filter((d) => existsSync(d));
-const paths = [...(existsSync(FALCO_RULES) ? [FALCO_RULES] : []), 'rules'].filter((p) => existsSync(p));
+const paths = [...(falcoRulesMissing() === null ? [FALCO_RULES] : []), 'rules'].filter((p) => existsSync(p));
 
 /** Every event the test cases beside the rules describe, plus a spread of ordinary ones. */
 function events(): VigilEvent[] {
