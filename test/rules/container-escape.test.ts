@@ -179,3 +179,27 @@ test('Privilege-changing call in a container', async (t) => {
     await r.silent('Privilege-changing call in a container', c.argv(asNobody('import os; os.setuid(65534)')));
   });
 });
+
+/** In the container: an overlay mount, then run a program written into it (upper layer) or from below it. */
+const overlayRun = (d: string, which: 'dropped' | 'base'): string[] =>
+  sh(
+    `mkdir -p ${d}/l ${d}/u ${d}/w ${d}/m && cp /usr/bin/true ${d}/l/base && ` +
+      `mount -t overlay overlay -o lowerdir=${d}/l,upperdir=${d}/u,workdir=${d}/w ${d}/m && ` +
+      (which === 'dropped' ? `cp /usr/bin/true ${d}/m/dropped && exec ${d}/m/dropped` : `exec ${d}/m/base`),
+  );
+
+test('Program not in the image run in a container', async (t) => {
+  const r = await ruleRunner(t);
+  if (!r) return;
+  await inContainer(async (c) => {
+    const d = join(dir, `ovl-${rand()}`);
+    await r.fires('Program not in the image run in a container', c.argv(overlayRun(d, 'dropped')), {
+      'container.id': c.id,
+      'proc.exepath': `${d}/m/dropped`,
+    });
+    await r.silent(
+      'Program not in the image run in a container',
+      c.argv(overlayRun(join(dir, `ovl-${rand()}`), 'base')),
+    );
+  });
+});

@@ -45,6 +45,7 @@ function trim(ev: VigilEvent): Record<string, unknown> {
       tty: p.tty,
       cap_effective: p.cap_effective,
       exe_from_memfd: p.exe_from_memfd,
+      exe_upper_layer: p.exe_upper_layer,
       container_id: p.container_id,
       cgroup: p.cgroup,
       ancestors: p.ancestors
