@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname as osHostname } from 'node:os';
 import type { Alert } from '../event/alert.js';
+import { eventForAlert } from '../event/redact.js';
 import type { VigilEvent } from '../event/types.js';
 import { renderOutput } from './output.js';
 import type { CompiledRule } from './rules/compile.js';
@@ -33,6 +34,6 @@ export function buildAlert(rule: CompiledRule, ev: VigilEvent, hostname: string 
     output,
     output_fields: fields,
     action: 'alert',
-    event: ev,
+    event: eventForAlert(ev),
   };
 }
