@@ -86,11 +86,12 @@ test('Executable bit set in a temp directory', async (t) => {
   if (!r) return;
   const payload = join(dir, `payload-${rand()}`);
   writeFileSync(payload, '#!/bin/sh\n');
-  await r.fires('Executable bit set in a temp directory', ['/usr/bin/chmod', '+x', payload], {
+  // From a shell, as a dropper does (`curl -o /tmp/x && chmod +x /tmp/x`).
+  await r.fires('Executable bit set in a temp directory', sh(`chmod +x ${payload}`), {
     'fs.path.name': payload,
     'evt.arg.mode': '0755',
   });
-  await r.silent('Executable bit set in a temp directory', ['/usr/bin/chmod', '0640', payload]);
+  await r.silent('Executable bit set in a temp directory', sh(`chmod 0640 ${payload}`));
 });
 
 test('Running executable deleted', async (t) => {
