@@ -6,11 +6,11 @@
  */
 import pino, { type Logger } from 'pino';
 import { loadConfig, resolveHostname, bundledRulesDir, type VigilConfig } from '../config/index.js';
-import { assertTrusted } from '../config/index.js';
+import type { Priority } from '../event/alert.js';
 import type { EventType, VigilEvent } from '../event/types.js';
 import { buildAlert } from '../engine/alert.js';
 import { Engine } from '../engine/engine.js';
-import { loadRuleset, ruleFiles } from '../engine/load.js';
+import { loadRuleset, type LoadOptions } from '../engine/load.js';
 import { RuleReloader } from '../engine/reload.js';
 import { AgentMetrics, startOpsServer, type OpsServer } from '../ops/index.js';
 import type { OutputsConfig, SinkConfig } from '../outputs/config.js';
@@ -47,9 +47,15 @@ function outputsConfig(opts: RunOptions, config: VigilConfig): OutputsConfig {
   return out;
 }
 
-/** A rule file is code that runs as root: refuse files others can write. */
-function checkRuleFiles(paths: readonly string[]): void {
-  for (const f of ruleFiles(paths)) assertTrusted(f, 'rule file');
+/** How the agent loads rules: trusted files only (a rule file is code that runs as root), and the
+ * configuration's disabling applied. The same for the first load and every reload. */
+function loadOptions(config: VigilConfig): LoadOptions {
+  return {
+    trusted: true,
+    minPriority: config.engine.min_priority as Priority,
+    disabledRules: config.engine.disabled_rules,
+    disabledTags: config.engine.disabled_tags,
+  };
 }
 
 export async function run(opts: RunOptions): Promise<number> {
@@ -68,8 +74,7 @@ export async function run(opts: RunOptions): Promise<number> {
   const paths = rulePaths(opts, config);
   let engine: Engine;
   try {
-    checkRuleFiles(paths);
-    engine = new Engine(loadRuleset(paths));
+    engine = new Engine(loadRuleset(paths, 'first', loadOptions(config)));
   } catch (err) {
     process.stderr.write(`vigil: ${(err as Error).message}\n`);
     return 1;
@@ -206,7 +211,7 @@ export async function run(opts: RunOptions): Promise<number> {
 
   // Reload: the new ruleset is built in full, then swapped; when it needs event types the running
   // probes do not report, the sensor is restarted with the new set (a short gap, logged).
-  const reloader = new RuleReloader(engine, paths);
+  const reloader = new RuleReloader(engine, paths, 'first', 200, loadOptions(config));
   reloader.on('error', (err) =>
     logger.error({ err: err.message }, 'rule reload failed; the previous rules keep running'),
   );
@@ -233,15 +238,7 @@ export async function run(opts: RunOptions): Promise<number> {
     })().catch((err) => logger.error({ err: (err as Error).message }, 'probes could not be re-attached'));
   });
   if (config.rules.watch) reloader.watch();
-  const onHup = (): void => {
-    try {
-      checkRuleFiles(paths);
-      reloader.reload();
-    } catch (err) {
-      logger.error({ err: (err as Error).message }, 'rule reload refused; the previous rules keep running');
-    }
-  };
-  process.on('SIGHUP', onHup);
+  reloader.onSighup();
 
   // Which probes are on and why (the rules that need each event type): the cost of a rule is visible.
   function logProbes(): void {
@@ -265,7 +262,6 @@ export async function run(opts: RunOptions): Promise<number> {
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
-  process.off('SIGHUP', onHup);
   reloader.close();
   drops.stop();
   const last = await sensor.stop();

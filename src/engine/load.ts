@@ -11,6 +11,35 @@ import { compileRules } from './rules/compile.js';
 import { RulesetLoadError } from './rules/errors.js';
 import { readRuleFile } from './rules/read.js';
 import { SourceFile } from './rules/source.js';
+import { assertTrusted } from '../config/trusted-file.js';
+import { PRIORITIES, type Priority } from '../event/alert.js';
+import type { CompiledRule } from './rules/compile.js';
+
+/** What the agent's configuration asks of a load (Falco's `priority`, `-D`, `-T`, and trust). */
+export interface LoadOptions {
+  /** Refuse rule files writable by anyone but root (a rule file is code that runs as root). */
+  trusted?: boolean;
+  /** Rules less severe than this are loaded disabled. */
+  minPriority?: Priority;
+  /** Rules with these names are loaded disabled. */
+  disabledRules?: readonly string[];
+  /** Rules carrying any of these tags are loaded disabled. */
+  disabledTags?: readonly string[];
+}
+
+/** The rules with the configuration's disabling applied (a rule it disables keeps enabled=false). */
+function applyOptions(rules: CompiledRule[], opts: LoadOptions): CompiledRule[] {
+  const maxRank = opts.minPriority ? PRIORITIES.indexOf(opts.minPriority) : PRIORITIES.length;
+  const names = new Set(opts.disabledRules ?? []);
+  const tags = new Set(opts.disabledTags ?? []);
+  if (maxRank === PRIORITIES.length && names.size === 0 && tags.size === 0) return rules;
+  return rules.map((r) =>
+    r.enabled &&
+    (PRIORITIES.indexOf(r.priority) > maxRank || names.has(r.name) || r.tags.some((t) => tags.has(t)))
+      ? { ...r, enabled: false }
+      : r,
+  );
+}
 
 export interface RuleSource {
   path: string;
@@ -33,7 +62,11 @@ export function ruleFiles(paths: readonly string[]): string[] {
   return files;
 }
 
-export function loadRulesetFromSources(sources: readonly RuleSource[], matching?: RuleMatching): Ruleset {
+export function loadRulesetFromSources(
+  sources: readonly RuleSource[],
+  matching?: RuleMatching,
+  opts: LoadOptions = {},
+): Ruleset {
   // Each phase runs only on a clean previous one, so one mistake is reported once, not as a cascade.
   const col = new Collector();
   const read = sources.map((src) => readRuleFile(new SourceFile(src.path, src.text)));
@@ -46,7 +79,7 @@ export function loadRulesetFromSources(sources: readonly RuleSource[], matching?
   return new Ruleset(
     {
       files: sources.map((s) => s.path),
-      rules: compiled.rules,
+      rules: applyOptions(compiled.rules, opts),
       skipped: compiled.skipped,
       warnings: compiled.warnings,
       requirements: col.requirements,
@@ -58,7 +91,13 @@ export function loadRulesetFromSources(sources: readonly RuleSource[], matching?
 }
 
 /** Reads and compiles rule files or directories. Throws RulesetLoadError (or an fs error). */
-export function loadRuleset(paths: readonly string[], matching?: RuleMatching): Ruleset {
-  const sources = ruleFiles(paths).map((path) => ({ path, text: readFileSync(path, 'utf8') }));
-  return loadRulesetFromSources(sources, matching);
+export function loadRuleset(
+  paths: readonly string[],
+  matching?: RuleMatching,
+  opts: LoadOptions = {},
+): Ruleset {
+  const files = ruleFiles(paths);
+  if (opts.trusted) for (const f of files) assertTrusted(f, 'rule file');
+  const sources = files.map((path) => ({ path, text: readFileSync(path, 'utf8') }));
+  return loadRulesetFromSources(sources, matching, opts);
 }

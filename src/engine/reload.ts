@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events';
 import { statSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import type { Engine } from './engine.js';
-import { loadRuleset } from './load.js';
+import { loadRuleset, type LoadOptions } from './load.js';
 import type { RuleMatching, Ruleset } from './ruleset.js';
 
 export interface ReloaderEvents {
@@ -25,6 +25,7 @@ export class RuleReloader extends EventEmitter<ReloaderEvents> {
     private readonly matching: RuleMatching = engine.ruleset.matching,
     /** Editors write files in bursts (truncate, write, rename): wait this long for quiet. */
     private readonly settleMs = 200,
+    private readonly options: LoadOptions = {},
   ) {
     super();
   }
@@ -33,7 +34,7 @@ export class RuleReloader extends EventEmitter<ReloaderEvents> {
   reload(): boolean {
     let next: Ruleset;
     try {
-      next = loadRuleset(this.paths, this.matching);
+      next = loadRuleset(this.paths, this.matching, this.options);
     } catch (err) {
       this.emit('error', err instanceof Error ? err : new Error(String(err)));
       return false;
