@@ -18,9 +18,9 @@ import type { VigilEvent } from '../src/event/types.js';
 import { Enforcer } from '../src/enforce/enforcer.js';
 import { Sensor } from '../src/sensor/sensor.js';
 
-const RUNS = 20;
-const EXECS = 200;
-const CONNECTS = 2000;
+const RUNS = 10;
+const EXECS = 100;
+const CONNECTS = 1000;
 const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-enforce-'));
 const secret = join(dir, 'secret');
 const killed = join(dir, 'vg-kill-bench');
@@ -86,6 +86,7 @@ function connectLoopUs(): number {
   );
 }
 const min = (f: () => number, n = 3): number => Math.min(...Array.from({ length: n }, f));
+const say = (what: string): boolean => process.stderr.write(`bench/enforce: ${what}\n`);
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function withAgent<T>(
@@ -141,7 +142,9 @@ async function killLatency(seen: Map<number, VigilEvent[]>, cmd: string, args: s
   return out;
 }
 
+say('sensor alone');
 const base = await withAgent(false, async () => ({ exec: min(execLoopUs), connect: min(connectLoopUs) }));
+say('enforcement on');
 const enforced = await withAgent(true, async (seen) => ({
   exec: min(execLoopUs),
   connect: min(connectLoopUs),

@@ -19,10 +19,13 @@
 #include "vg_record.h"
 #include "vg_enforce_maps.h"
 
-static __always_inline bool vg_enf_lookup_kill(struct vg_enf_key *k, __u32 uid) {
+/* Kill entries, and deny entries where no LSM program denies them (deny falls back to kill). */
+static __always_inline bool vg_enf_lookup_kill(struct vg_enf_key *k, __u32 uid, bool lsm) {
 	struct vg_enf_rule *rule = bpf_map_lookup_elem(&vg_enf_policy, k);
 
-	return rule && rule->action && vg_enf_uid_ok(rule, uid);
+	if (!rule || !vg_enf_uid_ok(rule, uid))
+		return false;
+	return rule->action == VG_ENF_KILL || (rule->action == VG_ENF_DENY && !lsm);
 }
 
 /* payload_size: the record's fixed payload, after which its first string starts. */
@@ -46,7 +49,7 @@ static __always_inline void vg_enforce_rec(struct vg_rec *r, __u16 type, __u32 p
 	k->type = type;
 	k->field = VG_ENF_F_COMM;
 	__builtin_memcpy(k->val, h->comm, VG_COMM_LEN);
-	hit = vg_enf_lookup_kill(k, h->uid);
+	hit = vg_enf_lookup_kill(k, h->uid, c->lsm);
 	if (!hit && r->lens) {
 		len = r->lens[0];
 		barrier_var(len);
@@ -58,7 +61,7 @@ static __always_inline void vg_enforce_rec(struct vg_rec *r, __u16 type, __u32 p
 			k->field = VG_ENF_F_STR0;
 			bpf_probe_read_kernel(k->val, len,
 			                      r->buf + sizeof(struct vg_hdr) + payload_size);
-			hit = vg_enf_lookup_kill(k, h->uid);
+			hit = vg_enf_lookup_kill(k, h->uid, c->lsm);
 		}
 	}
 	if (!hit || vg_enf_allowed(t, h->uid))

@@ -49,7 +49,7 @@ struct vg_enf_cfg {
 	__u32 gen;        /* generation in force */
 	__u32 enabled;    /* 0: monitor mode, nothing is acted on */
 	__u32 agent_tgid; /* never acted on; its processes are protected */
-	__u32 _pad;
+	__u32 lsm; /* 1: the LSM programs deny; the tracepoint check then kills for kill only */
 };
 
 struct vg_enf_key {

@@ -63,8 +63,8 @@ export class Enforcer {
 
   /**
    * Monitor mode needs no kernel object. With enforcement on, the policy maps are loaded (throws
-   * when they cannot be) and the allow-list written. BPF LSM is not used by this build's agent:
-   * deny on exec and files is enforced as kill (said once).
+   * when they cannot be), the allow-list written, and the LSM programs attached where the kernel
+   * allows BPF LSM; where it does not, deny on exec and files is enforced as kill (said once).
    */
   static open(rules: readonly CompiledRule[], opts: EnforcerOptions): Enforcer {
     let maps: PolicyMaps | undefined;
@@ -74,15 +74,18 @@ export class Enforcer {
       if (skipped.length > 0)
         opts.log?.('enforcement allow-list: these executables do not exist', { skipped });
     }
+    if (maps) {
+      try {
+        maps.attachLsm();
+        opts.log?.('BPF LSM programs attached: deny on exec and open, self-protection in the kernel');
+      } catch (err) {
+        opts.log?.('BPF LSM is not available: deny on exec and file rules is enforced as kill', {
+          err: (err as Error).message.split('\n')[0],
+        });
+      }
+    }
     const e = new Enforcer(opts.enabled, maps, opts);
     e.setRules(rules);
-    if (
-      opts.enabled &&
-      [...e.plans.values()].some(
-        (p) => p.action === 'deny' && p.mode === 'kernel' && p.policy.kind === 'string',
-      )
-    )
-      opts.log?.('BPF LSM programs are not loaded: deny on exec and file rules is enforced as kill');
     return e;
   }
 
@@ -123,7 +126,7 @@ export class Enforcer {
       entries.push({ ruleId: id, action: p.action, policy: p.policy });
       if (p.policy.kind === 'net') for (const h of p.policy.hooks) hooks.add(h);
     }
-    this.maps.write(entries, this.enabled, this.agentTgid);
+    this.maps.write(entries, this.enabled, this.agentTgid, this.maps.lsmAttached);
     const root = this.opts.cgroupRoot ?? cgroup2Root();
     if (hooks.size > 0 && root === undefined)
       this.opts.log?.('no cgroup v2 mount: network deny rules cannot be enforced');

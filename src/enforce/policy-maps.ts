@@ -114,6 +114,7 @@ function netKeys(gen: number, p: KernelPolicy & { kind: 'net' }): Buffer[] {
 export class PolicyMaps {
   private gen = 0;
   private readonly links = new Map<string, number>();
+  private lsm: BpfObject | undefined;
 
   private constructor(readonly object: BpfObject) {}
 
@@ -136,7 +137,7 @@ export class PolicyMaps {
   }
 
   /** Replaces the whole policy atomically (see the file comment). */
-  write(entries: readonly PolicyEntry[], enabled: boolean, agentTgid: number): void {
+  write(entries: readonly PolicyEntry[], enabled: boolean, agentTgid: number, lsm = false): void {
     const next = this.gen + 1;
     for (const e of entries) {
       const value = ruleValue(e.ruleId, e.action, e.policy.uid);
@@ -146,18 +147,19 @@ export class PolicyMaps {
         for (const k of netKeys(next, e.policy)) this.object.mapUpdate('vg_enf_net', k, value);
       }
     }
-    this.setConfig(next, enabled, agentTgid);
+    this.setConfig(next, enabled, agentTgid, lsm);
     this.gen = next;
     for (const map of ['vg_enf_policy', 'vg_enf_net']) {
       for (const k of this.object.mapKeys(map)) if (k.readUInt32LE(0) !== next) this.object.mapDelete(map, k);
     }
   }
 
-  private setConfig(gen: number, enabled: boolean, agentTgid: number): void {
+  private setConfig(gen: number, enabled: boolean, agentTgid: number, lsm: boolean): void {
     const cfg = Buffer.alloc(16);
     cfg.writeUInt32LE(gen, 0);
     cfg.writeUInt32LE(enabled ? 1 : 0, 4);
     cfg.writeUInt32LE(agentTgid, 8);
+    cfg.writeUInt32LE(lsm ? 1 : 0, 12);
     this.object.mapUpdate('vg_enf_cfg', new Uint8Array(4), cfg);
   }
 
@@ -217,8 +219,30 @@ export class PolicyMaps {
     return s;
   }
 
+  /**
+   * Loads and attaches build/bpf/lsm.bpf.o on these maps. Throws where the kernel refuses BPF LSM
+   * (EPERM at load on our CI kernel); the caller then keeps deny-as-kill.
+   */
+  attachLsm(path = join(packageRoot(), 'build/bpf/lsm.bpf.o')): void {
+    const lsm = BpfObject.open(path, { reuseMaps: this.reuseMaps() });
+    try {
+      lsm.load();
+      for (const p of lsm.programs()) lsm.attach(p.name);
+    } catch (err) {
+      lsm.close();
+      throw err;
+    }
+    this.lsm = lsm;
+  }
+
+  get lsmAttached(): boolean {
+    return this.lsm !== undefined;
+  }
+
   /** Detaches every enforcing program (the object's links) and frees the maps. */
   close(): void {
+    this.lsm?.close();
+    this.lsm = undefined;
     this.links.clear();
     this.object.close();
   }
