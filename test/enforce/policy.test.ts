@@ -1,0 +1,87 @@
+/**
+ * The policy maps on the real kernel: a reload replaces the policy by generation (no entry of the
+ * previous one survives), and the allow-list, checked in the kernel by the program's inode,
+ * overrides a kill a rule asks for.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { PolicyMaps, type PolicyEntry } from '../../src/enforce/policy-maps.js';
+import { Sensor } from '../../src/sensor/sensor.js';
+import { requireLive } from '../support/live.js';
+
+const execKill = (path: string): PolicyEntry => ({
+  ruleId: 1,
+  action: 'kill',
+  policy: { kind: 'string', types: ['execve'], field: 'str0', values: [path], uid: undefined },
+});
+
+function runExit(
+  cmd: string,
+  args: string[],
+): Promise<{ code: number | null; signal: string | null; out: string }> {
+  return new Promise((resolve, reject) => {
+    const c = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    c.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    c.on('error', reject);
+    c.on('close', (code, signal) => resolve({ code, signal, out }));
+  });
+}
+
+test('a reload swaps generations: only the new policy is left', (t) => {
+  if (!requireLive(t)) return;
+  const maps = PolicyMaps.open();
+  try {
+    maps.write([execKill('/tmp/a'), execKill('/tmp/b')], false, process.pid);
+    const first = maps.object.mapKeys('vg_enf_policy');
+    assert.equal(first.length, 2);
+    assert.ok(first.every((k) => k.readUInt32LE(0) === 1));
+    maps.write([execKill('/tmp/c')], false, process.pid);
+    const second = maps.object.mapKeys('vg_enf_policy');
+    assert.equal(second.length, 1);
+    assert.equal(second[0].readUInt32LE(0), 2);
+    assert.equal(second[0].toString('utf8', 8, 8 + '/tmp/c'.length), '/tmp/c');
+    const cfg = maps.object.mapLookup('vg_enf_cfg', new Uint8Array(4))!;
+    assert.equal(cfg.readUInt32LE(0), 2);
+  } finally {
+    maps.close();
+  }
+});
+
+test('the allow-list overrides a kill in the kernel; the same rule kills a copy not on it', async (t) => {
+  if (!requireLive(t)) return;
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-enforce-allow-'));
+  const tag = randomBytes(4).toString('hex');
+  const allowed = join(dir, `allowed-${tag}`);
+  const victim = join(dir, `victim-${tag}`);
+  copyFileSync('/bin/echo', allowed);
+  copyFileSync('/bin/echo', victim);
+  execFileSync('chmod', ['755', allowed, victim]);
+  const maps = PolicyMaps.open();
+  let sensor: Sensor | undefined;
+  try {
+    assert.deepEqual(maps.writeAllow([allowed, join(dir, 'missing')], []), [join(dir, 'missing')]);
+    maps.write(
+      [{ ...execKill(allowed), policy: { ...execKill(allowed).policy, values: [allowed, victim] } }],
+      true,
+      process.pid,
+    );
+    sensor = await Sensor.start({
+      types: new Set(['execve']),
+      onEvents: () => {},
+      reuseMaps: maps.reuseMaps(),
+    });
+    assert.deepEqual(await runExit(allowed, ['hi']), { code: 0, signal: null, out: 'hi\n' });
+    assert.deepEqual(await runExit(victim, ['hi']), { code: null, signal: 'SIGKILL', out: '' });
+    assert.ok(maps.stats().kills >= 1);
+  } finally {
+    await sensor?.stop();
+    maps.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
