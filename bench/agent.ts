@@ -12,7 +12,10 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 export interface Agent {
   child: ChildProcess;
   /** Called with every alert line of stdout (parsed), if set. */
-  onAlert?: (alert: { rule: string; event: { ts: number } }, receivedNs: bigint) => void;
+  onAlert?: (
+    alert: { rule: string; event: { ts: number; proc: { exe: string } } },
+    receivedNs: bigint,
+  ) => void;
   /** stderr so far (pino log lines). */
   log(): string;
   /** Resident set size of the agent now (bytes), from /proc. */

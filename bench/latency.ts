@@ -21,14 +21,15 @@ function percentile(sorted: number[], p: number): number {
 }
 
 export async function latency(opts: LatencyOptions): Promise<void> {
-  workloadBinary();
+  const bin = workloadBinary();
   const agent = await startAgent();
   const offset = bootToEpochNs();
   const ms: number[] = [];
   let dropAlerts = 0;
   agent.onAlert = (a, receivedNs) => {
     if (a.rule === 'Events dropped') dropAlerts++;
-    else ms.push((Number(receivedNs) + offset - a.event.ts) / 1e6);
+    // Only the workload's own alerts: on a shared host other processes raise alerts too.
+    else if (a.event.proc.exe === bin) ms.push((Number(receivedNs) + offset - a.event.ts) / 1e6);
   };
   try {
     const s = String(opts.seconds);
