@@ -245,13 +245,27 @@ function sinkProblems(cfg: SinkConfig, at: string): OutputsProblem[] {
   return out;
 }
 
+/**
+ * The name each sink's delivery is recorded under in the outbox: its `name`, else its type, with
+ * -2, -3 … when that is taken. An explicit name already taken is a duplicate (null).
+ */
+export function sinkNames(sinks: readonly Pick<SinkConfig, 'type' | 'name'>[]): (string | null)[] {
+  const taken = new Set<string>();
+  return sinks.map((s) => {
+    let name = s.name ?? s.type;
+    if (s.name === undefined) for (let n = 2; taken.has(name); n++) name = `${s.type}-${n}`;
+    else if (taken.has(name)) return null;
+    taken.add(name);
+    return name;
+  });
+}
+
 /** Every problem in an `outputs:` section (empty when it is fine). Pointers are below `outputs`. */
 export function outputsProblems(value: unknown): OutputsProblem[] {
   const problems: OutputsProblem[] = [];
   if (!validateOutputs(value)) problems.push(...(validateOutputs.errors ?? []).map((e) => fromAjv(e, '')));
   const sinks = (value as { sinks?: unknown } | null)?.sinks;
   if (!Array.isArray(sinks)) return problems;
-  const names = new Set<string>();
   sinks.forEach((sink: SinkConfig, i) => {
     const at = `/sinks/${i}`;
     const validate =
@@ -263,12 +277,16 @@ export function outputsProblems(value: unknown): OutputsProblem[] {
       problems.push(...(validate.errors ?? []).map((e) => fromAjv(e, at)));
       return;
     }
-    if (sink.name !== undefined) {
-      if (names.has(sink.name))
-        problems.push({ pointer: `${at}/name`, message: `duplicate sink name "${sink.name}"` });
-      names.add(sink.name);
-    }
     problems.push(...sinkProblems(sink, at));
+  });
+  // Names depend only on type and name, so duplicates are found even beside other problems.
+  const named = sinks.map((s: Partial<SinkConfig> | null) => ({
+    type: String(s?.type) as SinkConfig['type'],
+    name: typeof s?.name === 'string' ? s.name : undefined,
+  }));
+  sinkNames(named).forEach((name, i) => {
+    if (name === null)
+      problems.push({ pointer: `/sinks/${i}/name`, message: `duplicate sink name "${named[i].name}"` });
   });
   return problems;
 }

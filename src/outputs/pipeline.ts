@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { Alert } from '../event/alert.js';
 import type { OutputsConfig, SinkConfig } from './config.js';
 import { defaultDbPath } from './config.js';
-import { assertOutputsConfig } from './config-check.js';
+import { assertOutputsConfig, sinkNames } from './config-check.js';
 import { SinkRunner, type QueuedAlert, type SinkHealth } from './delivery.js';
 import { parsePriority, priorityRank } from './output.js';
 import { Redactor } from './secrets.js';
@@ -129,8 +129,10 @@ export async function openOutputs(
 
   const runners: SinkRunner[] = [];
   try {
-    for (const [i, cfg] of (config.sinks ?? [{ type: 'stdout' } as SinkConfig]).entries()) {
-      runners.push(buildRunner(cfg, i, runners, () => store, logger, redactor, opts));
+    const sinks = config.sinks ?? [{ type: 'stdout' } as SinkConfig];
+    const names = sinkNames(sinks) as string[]; // no duplicates: checked above
+    for (const [i, cfg] of sinks.entries()) {
+      runners.push(buildRunner(cfg, i, names[i], () => store, logger, redactor, opts));
     }
   } catch (err) {
     await checkpointer?.stop();
@@ -215,17 +217,12 @@ export async function openOutputs(
 function buildRunner(
   cfg: SinkConfig,
   index: number,
-  existing: readonly SinkRunner[],
+  name: string,
   store: () => AlertStore | null,
   logger: Logger,
   redactor: Redactor,
   opts: OpenOutputsOptions,
 ): SinkRunner {
-  // Explicit names are unique (config-check.ts); a default name skips the ones taken.
-  let name = cfg.name ?? cfg.type;
-  if (cfg.name === undefined) {
-    for (let n = 2; existing.some((r) => r.name === name); n++) name = `${cfg.type}-${n}`;
-  }
   const where = `outputs.sinks[${index}] (${name})`;
   const d = sinkDefaults(cfg.type);
   const output = createSink(cfg, { where, logger, redactor, isTTY: opts.isTTY ?? !!process.stdout.isTTY });

@@ -11,7 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { ConfigError, parseConfig } from '../../src/config/index.js';
-import { outputsProblems } from '../../src/outputs/config-check.js';
+import { outputsProblems, sinkNames } from '../../src/outputs/config-check.js';
 
 function problemsOf(text: string, env: NodeJS.ProcessEnv = {}): string[] {
   try {
@@ -188,6 +188,22 @@ test('openOutputs callers get the same check: outputsProblems on a plain object'
     },
     { pointer: '/sinks/0/path', message: 'required, missing' },
   ]);
+});
+
+test('sink names: the type by default, -2, -3 when taken; an explicit name taken is a duplicate', () => {
+  assert.deepEqual(
+    sinkNames([{ type: 'http' }, { type: 'http' }, { type: 'slack', name: 'http-3' }, { type: 'http' }]),
+    ['http', 'http-2', 'http-3', 'http-4'],
+  );
+  assert.deepEqual(
+    outputsProblems({
+      sinks: [
+        { type: 'file', path: '/tmp/x' },
+        { type: 'file', name: 'file', path: '/tmp/y' },
+      ],
+    }),
+    [{ pointer: '/sinks/1/name', message: 'duplicate sink name "file"' }],
+  );
 });
 
 test('vigil run refuses to start on a bad outputs section, naming the key', () => {
