@@ -2,8 +2,8 @@
 # PID 1 of a vigil test VM (busybox, from the initramfs the harness builds).
 # Loads the modules listed in /lib/modules/order, builds the guest root (the host's / over 9p,
 # read-only, with a tmpfs overlay on top so the guest may write without touching the host),
-# mounts the kernel file systems vigil uses, then runs /run/vigil-vm/command.sh (written by the
-# harness on the writable "results" share) chrooted in that root. Its stdout, stderr and exit
+# mounts the kernel file systems vigil uses, switches to that root and runs the harness's
+# /run/vigil-vm/command.sh (on the writable "results" share). Its stdout, stderr and exit
 # status go back through the same share; then the VM powers off. Any failure before the command
 # runs is printed on the console and the VM powers off without a status file.
 
@@ -52,9 +52,14 @@ mount -t 9p -o "$P9" results $R/run/vigil-vm || fail 'mount the results share'
 ifconfig lo 127.0.0.1 up
 hostname vigil-vm
 
-chroot $R /bin/sh /run/vigil-vm/command.sh >$R/run/vigil-vm/stdout 2>$R/run/vigil-vm/stderr
-echo $? >$R/run/vigil-vm/status.tmp
-mv $R/run/vigil-vm/status.tmp $R/run/vigil-vm/status
-sync
-umount $R/run/vigil-vm
-poweroff -f
+# switch_root, not chroot: the guest root becomes the namespace's root mount, as on a booted
+# system (paths the kernel resolves carry no /newroot prefix). From here on only the host's
+# binaries exist; busybox-static (a harness dependency) provides poweroff without systemd.
+[ -x $R/bin/busybox ] || fail 'the host has no /bin/busybox (install busybox-static)'
+exec switch_root $R /bin/busybox sh -c '
+	/bin/sh /run/vigil-vm/command.sh >/run/vigil-vm/stdout 2>/run/vigil-vm/stderr
+	echo $? >/run/vigil-vm/status.tmp
+	mv /run/vigil-vm/status.tmp /run/vigil-vm/status
+	sync
+	umount /run/vigil-vm
+	/bin/busybox poweroff -f'

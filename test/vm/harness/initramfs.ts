@@ -21,7 +21,7 @@ const APPLETS = [
   'mkdir',
   'cat',
   'mv',
-  'chroot',
+  'switch_root',
   'ifconfig',
   'hostname',
   'sync',
