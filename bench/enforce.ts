@@ -15,7 +15,8 @@ import { join } from 'node:path';
 import { Engine } from '../src/engine/engine.js';
 import { loadRuleset } from '../src/engine/load.js';
 import type { VigilEvent } from '../src/event/types.js';
-import { Enforcer } from '../src/enforce/enforcer.js';
+import { Enforcer, cgroup2Root } from '../src/enforce/enforcer.js';
+import { PolicyMaps, type PolicyEntry } from '../src/enforce/policy-maps.js';
 import { Sensor } from '../src/sensor/sensor.js';
 
 const RUNS = 10;
@@ -85,7 +86,7 @@ function connectLoopUs(): number {
     spawnSync('/usr/bin/python3', ['-c', CONNECT_LOOP, String(CONNECTS)], { encoding: 'utf8' }).stdout,
   );
 }
-const min = (f: () => number, n = 3): number => Math.min(...Array.from({ length: n }, f));
+const ROUNDS = 5;
 const say = (what: string): boolean => process.stderr.write(`bench/enforce: ${what}\n`);
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -100,7 +101,7 @@ async function withAgent<T>(
   });
   const seen = new Map<number, VigilEvent[]>();
   const sensor = await Sensor.start({
-    types: engine.eventTypes(),
+    types: new Set([...engine.eventTypes(), 'procexit']),
     reuseMaps: enforcer.reuseMaps(),
     onEvents: (events) => {
       for (const ev of events) {
@@ -142,16 +143,73 @@ async function killLatency(seen: Map<number, VigilEvent[]>, cmd: string, args: s
   return out;
 }
 
-say('sensor alone');
-const base = await withAgent(false, async () => ({ exec: min(execLoopUs), connect: min(connectLoopUs) }));
-say('enforcement on');
-const enforced = await withAgent(true, async (seen) => ({
-  exec: min(execLoopUs),
-  connect: min(connectLoopUs),
+/**
+ * Overhead, measured in alternation on one sensor so that load from elsewhere on this shared
+ * machine hits both sides alike: enforcement off (vg_enf_cfg.enabled = 0, no cgroup program) and
+ * on (policy for other names and ports, cgroup connect programs attached). Best of ROUNDS each.
+ */
+async function overhead(): Promise<{
+  off: { exec: number; connect: number };
+  on: { exec: number; connect: number };
+}> {
+  const maps = PolicyMaps.open();
+  const entries: PolicyEntry[] = [
+    {
+      ruleId: 1,
+      action: 'kill',
+      policy: {
+        kind: 'string',
+        types: ['execve'],
+        field: 'str0',
+        values: ['/nonexistent/x'],
+        uid: undefined,
+      },
+    },
+    {
+      ruleId: 2,
+      action: 'deny',
+      policy: {
+        kind: 'net',
+        hooks: ['connect'],
+        addrs: ['127.0.0.2'],
+        port: 9,
+        proto: undefined,
+        uid: undefined,
+      },
+    },
+  ];
+  const sensor = await Sensor.start({
+    types: new Set(['execve', 'connect']),
+    onEvents: () => {},
+    reuseMaps: maps.reuseMaps(),
+  });
+  const off = { exec: Infinity, connect: Infinity };
+  const on = { exec: Infinity, connect: Infinity };
+  try {
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const enabled of [false, true]) {
+        maps.write(entries, enabled, process.pid);
+        maps.attachNet(new Set(enabled ? ['connect'] : []), cgroup2Root()!);
+        const side = enabled ? on : off;
+        side.exec = Math.min(side.exec, execLoopUs());
+        side.connect = Math.min(side.connect, connectLoopUs());
+      }
+    }
+  } finally {
+    await sensor.stop();
+    maps.close();
+  }
+  return { off, on };
+}
+
+say('kill latency');
+const lat = await withAgent(true, async (seen) => ({
   readKill: await killLatency(seen, '/bin/cat', [secret]),
   execKill: await killLatency(seen, killed, ['x']),
   userKill: await killLatency(seen, slow, ['5']),
 }));
+say('overhead');
+const ov = await overhead();
 rmSync(dir, { recursive: true, force: true });
 
 const fmt = (xs: number[]): string =>
@@ -159,12 +217,12 @@ const fmt = (xs: number[]): string =>
     ? 'n/a'
     : `median ${median(xs).toFixed(3)} ms, max ${Math.max(...xs).toFixed(3)} ms (${xs.length} runs)`;
 console.log(`kill latency, syscall return -> process gone (kernel timestamps):`);
-console.log(`  kernel, openat of a file:      ${fmt(enforced.readKill)}`);
-console.log(`  kernel, exec of a binary:      ${fmt(enforced.execKill)}`);
-console.log(`  user space (pidfd), exec:      ${fmt(enforced.userKill)}`);
+console.log(`  kernel, openat of a file:      ${fmt(lat.readKill)}`);
+console.log(`  kernel, exec of a binary:      ${fmt(lat.execKill)}`);
+console.log(`  user space (pidfd), exec:      ${fmt(lat.userKill)}`);
 console.log(
-  `exec (bash -> /bin/true):  sensor ${base.exec.toFixed(1)} us, + enforcement ${enforced.exec.toFixed(1)} us`,
+  `exec (bash -> /bin/true):  enforcement off ${ov.off.exec.toFixed(1)} us, on ${ov.on.exec.toFixed(1)} us per exec`,
 );
 console.log(
-  `connect (TCP, loopback):   sensor ${base.connect.toFixed(1)} us, + enforcement ${enforced.connect.toFixed(1)} us`,
+  `connect (TCP, loopback):   enforcement off ${ov.off.connect.toFixed(1)} us, on ${ov.on.connect.toFixed(1)} us per connect`,
 );

@@ -14,10 +14,10 @@ import { PolicyMaps, type PolicyEntry } from '../../src/enforce/policy-maps.js';
 import { Sensor } from '../../src/sensor/sensor.js';
 import { requireLive } from '../support/live.js';
 
-const execKill = (path: string): PolicyEntry => ({
+const execKill = (...paths: string[]): PolicyEntry => ({
   ruleId: 1,
   action: 'kill',
-  policy: { kind: 'string', types: ['execve'], field: 'str0', values: [path], uid: undefined },
+  policy: { kind: 'string', types: ['execve'], field: 'str0', values: paths, uid: undefined },
 });
 
 function runExit(
@@ -66,11 +66,7 @@ test('the allow-list overrides a kill in the kernel; the same rule kills a copy 
   let sensor: Sensor | undefined;
   try {
     assert.deepEqual(maps.writeAllow([allowed, join(dir, 'missing')], []), [join(dir, 'missing')]);
-    maps.write(
-      [{ ...execKill(allowed), policy: { ...execKill(allowed).policy, values: [allowed, victim] } }],
-      true,
-      process.pid,
-    );
+    maps.write([execKill(allowed, victim)], true, process.pid);
     sensor = await Sensor.start({
       types: new Set(['execve']),
       onEvents: () => {},
