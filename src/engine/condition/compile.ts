@@ -37,6 +37,7 @@ import {
   type Constant,
   type Predicate,
 } from './operators.js';
+import { byRank, rankOf, type Rank } from './order.js';
 import { TRANSFORM } from './transformers.js';
 
 export interface CompileContext {
@@ -64,6 +65,9 @@ export function compileCondition(expr: Expr, ctx: CompileContext): CompiledCondi
   const test: Test = typeof node === 'boolean' ? (node ? () => true : () => false) : node;
   return { test, eventTypes: eventTypesOf(expr, ctx.macros, ctx.lists), fields: [...c.fields] };
 }
+
+const flatAnd = (children: readonly Expr[]): Expr[] =>
+  children.flatMap((c) => (c.kind === 'and' ? flatAnd(c.children) : [c]));
 
 const fail = (message: string, at: Span): ConditionError =>
   new ConditionError(message, at.origin, at.start, at.end);
@@ -94,7 +98,8 @@ class Compiler {
   expr(e: Expr, stack: readonly string[]): Node {
     switch (e.kind) {
       case 'and':
-        return this.junction(e.children, stack, true);
+        // `(a and b) and c` (a rule's condition before its exceptions) orders as one chain.
+        return this.junction(flatAnd(e.children), stack, true);
       case 'or':
         return this.junction(e.children, stack, false);
       case 'not': {
@@ -125,7 +130,8 @@ class Compiler {
 
   /** and (all) / or (any), with constants folded and short closures for few children. */
   private junction(children: readonly Expr[], stack: readonly string[], all: boolean): Node {
-    const fns: Test[] = [];
+    let fns: Test[] = [];
+    const ranks: Rank[] = [];
     for (const child of children) {
       const n = this.expr(child, stack);
       if (typeof n === 'boolean') {
@@ -137,6 +143,14 @@ class Compiler {
         continue;
       }
       fns.push(n);
+      if (all) ranks.push(rankOf(child, this.ctx.macros));
+    }
+    if (all && fns.length > 1) {
+      // Compiled after the written order (errors surface in it), run in the fastest order.
+      fns = fns
+        .map((fn, i) => ({ fn, rank: ranks[i] }))
+        .sort((x, y) => byRank(x.rank, y.rank))
+        .map((x) => x.fn);
     }
     if (fns.length === 0) return all;
     if (fns.length === 1) return fns[0];
