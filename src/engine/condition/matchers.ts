@@ -52,15 +52,20 @@ function escapeRegExp(c: string): string {
 }
 
 /** Non-empty components of a path: `/var//run/` -> var, run (Falco's split_path). */
-// Many rules pmatch the same event's fd.name: its components are split once, not once per rule.
-let lastPath: string | undefined;
-let lastComponents: string[] = [];
+// Many rules pmatch the same event's paths (fd.name, proc.exepath, evt.arg.newpath, interleaved):
+// the last few paths' components are kept, so each is split once per event, not once per rule.
+const MEMO = 4;
+const memoPaths: (string | undefined)[] = new Array<string | undefined>(MEMO).fill(undefined);
+const memoComponents: string[][] = Array.from({ length: MEMO }, () => []);
+let memoNext = 0;
 function components(path: string): string[] {
-  if (path !== lastPath) {
-    lastComponents = path.split('/').filter((c) => c !== '');
-    lastPath = path;
-  }
-  return lastComponents;
+  for (let i = 0; i < MEMO; i++) if (memoPaths[i] === path) return memoComponents[i];
+  const parts = path.split('/').filter((c) => c !== '');
+  const slot = memoNext;
+  memoNext = (memoNext + 1) % MEMO;
+  memoPaths[slot] = path;
+  memoComponents[slot] = parts;
+  return parts;
 }
 
 interface PrefixNode {

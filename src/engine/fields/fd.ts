@@ -64,7 +64,17 @@ function directoryOfUncached(fd: FdInfo): string | undefined {
   return slash === 0 ? '/' : fd.name.slice(0, slash);
 }
 
+let lastNameFd: FdInfo | undefined;
+let lastName: string | undefined;
 function filenameOf(fd: FdInfo): string | undefined {
+  if (fd !== lastNameFd) {
+    lastName = filenameOfUncached(fd);
+    lastNameFd = fd;
+  }
+  return lastName;
+}
+
+function filenameOfUncached(fd: FdInfo): string | undefined {
   if (!FILE_LIKE.has(fd.type)) return undefined;
   return fd.name.slice(fd.name.lastIndexOf('/') + 1);
 }

@@ -39,8 +39,22 @@ function ancestorField(
         return a === undefined ? undefined : of(a);
       };
     },
-    (ev) => ev.proc.ancestors.map(of),
+    anyOfMemo(of),
   );
+}
+
+/** The any-ancestor values, computed once per ancestors array (events are immutable), not once per rule. */
+function anyOfMemo(of: (a: Ancestor) => string | number): (ev: VigilEvent) => readonly (string | number)[] {
+  let lastIn: readonly Ancestor[] | undefined;
+  let lastOut: readonly (string | number)[] = [];
+  return (ev) => {
+    const ancestors = ev.proc.ancestors;
+    if (ancestors !== lastIn) {
+      lastOut = ancestors.map(of);
+      lastIn = ancestors;
+    }
+    return lastOut;
+  };
 }
 
 const parent = (of: (a: Ancestor) => string | number): Getter => {
