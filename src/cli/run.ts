@@ -17,6 +17,7 @@ import type { OutputsConfig, SinkConfig } from '../outputs/config.js';
 import { openOutputs, type Outputs } from '../outputs/pipeline.js';
 import { Sensor, SensorUnavailable } from '../sensor/sensor.js';
 import { Enforcer } from '../enforce/enforcer.js';
+import { selfProtectionRule } from '../enforce/self-protection.js';
 import { DropWatch, selfCreds } from '../sensor/drop-watch.js';
 import { probeReasons } from '../sensor/probe-report.js';
 
@@ -116,12 +117,17 @@ export async function run(opts: RunOptions): Promise<number> {
 
   const ignoreExe = new Set(config.sensors.ignore.exe);
   const ignoreComm = new Set(config.sensors.ignore.comm);
+  // With enforcement on, ptrace is watched for attempts on the agent (a built-in alert).
+  const selfRule = enforcer.enabled ? selfProtectionRule(process.pid) : undefined;
+  const typesNeeded = (): Set<EventType> =>
+    new Set<EventType>([...engine.eventTypes(), ...(selfRule ? (['ptrace'] as const) : [])]);
   const onEvents = (events: VigilEvent[]): void => {
     const t0 = process.hrtime.bigint();
     for (const ev of events) {
       metrics.eventReceived(ev.type);
       if (ignoreExe.has(ev.proc.exe) || ignoreComm.has(ev.proc.comm)) continue;
       metrics.eventEvaluated(ev.type);
+      if (selfRule?.test(ev)) outputs.submit(buildAlert(selfRule, ev, hostname));
       const matches = engine.evaluate(ev);
       for (let i = 0; i < matches.length; i++) {
         const rule = matches[i];
@@ -148,7 +154,7 @@ export async function run(opts: RunOptions): Promise<number> {
 
   let sensor: Sensor;
   try {
-    sensor = await Sensor.start(sensorOptions(engine.eventTypes()));
+    sensor = await Sensor.start(sensorOptions(typesNeeded()));
   } catch (err) {
     await outputs.close();
     enforcer.close();
@@ -215,7 +221,7 @@ export async function run(opts: RunOptions): Promise<number> {
   reloader.on('error', (err) =>
     logger.error({ err: err.message }, 'rule reload failed; the previous rules keep running'),
   );
-  let attached = engine.eventTypes();
+  let attached: ReadonlySet<EventType> = typesNeeded();
   reloader.on('reload', (rs) => {
     logger.info({ rules: rs.enabledRules.length }, 'rules reloaded');
     try {
@@ -223,7 +229,7 @@ export async function run(opts: RunOptions): Promise<number> {
     } catch (err) {
       logger.error({ err: (err as Error).message }, 'enforcement policy could not be updated');
     }
-    const need = engine.eventTypes();
+    const need = typesNeeded();
     if ([...need].every((t) => attached.has(t))) return;
     void (async () => {
       drops.check(await sensor.stop().then((st) => st.dropped));
