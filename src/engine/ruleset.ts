@@ -4,6 +4,7 @@
  * path is a Map lookup and the rules' closures.
  */
 import { EVENT_TYPES, type EventType, type VigilEvent } from '../event/types.js';
+import { pathComponents } from './condition/matchers.js';
 import { resolveField } from './fields/index.js';
 import type { Requirements } from './rules/collect.js';
 import type { CompiledRule, SkippedRule } from './rules/compile.js';
@@ -28,16 +29,64 @@ interface FieldIndex {
   byValue: Map<string, CompiledRule[]>;
 }
 
+interface PathNode {
+  /** Rules whose prefix ends here, and their slots (for the bucket's seen-stamps). */
+  rules: CompiledRule[];
+  slots: number[];
+  next: Map<string, PathNode>;
+}
+
+/** Rules indexed by path prefixes of one field: an event's value walks the tree once. */
+interface PathIndex {
+  get: (ev: VigilEvent) => unknown;
+  root: PathNode;
+}
+
 /** One event type's rules: indexed by a field value where a rule allows, else in guard groups. */
 interface Bucket {
   groups: Group[];
   indexes: FieldIndex[];
+  paths: PathIndex[];
+  /** Per path-indexed rule, the evaluation that last tested it: a rule under two prefixes runs once. */
+  seen: Uint32Array;
+  /** This evaluation's stamp. */
+  stamp: number;
+}
+
+const pathNode = (): PathNode => ({ rules: [], slots: [], next: new Map() });
+
+function pathIndexes(rules: readonly CompiledRule[]): { paths: PathIndex[]; count: number } {
+  const byField = new Map<string, PathIndex>();
+  let slot = 0;
+  for (const r of rules) {
+    if (r.indexKey?.kind !== 'path') continue;
+    for (const p of r.indexKey.prefixes) {
+      const key = `${p.name}[${p.arg ?? ''}]`;
+      let index = byField.get(key);
+      if (!index) {
+        index = { get: resolveField(p.name, p.arg).get, root: pathNode() };
+        byField.set(key, index);
+      }
+      for (const v of p.values) {
+        let node = index.root;
+        for (const c of pathComponents(v)) {
+          let child = node.next.get(c);
+          if (child === undefined) node.next.set(c, (child = pathNode()));
+          node = child;
+        }
+        node.rules.push(r);
+        node.slots.push(slot);
+      }
+    }
+    slot++;
+  }
+  return { paths: [...byField.values()], count: slot };
 }
 
 function bucketOf(rules: readonly CompiledRule[]): Bucket {
   const indexes = new Map<string, FieldIndex>();
   for (const r of rules) {
-    if (r.indexKey === undefined) continue;
+    if (r.indexKey?.kind !== 'value') continue;
     let index = indexes.get(r.indexKey.field);
     if (!index) {
       index = { get: resolveField(r.indexKey.field, undefined).get, byValue: new Map() };
@@ -49,7 +98,14 @@ function bucketOf(rules: readonly CompiledRule[]): Bucket {
       else index.byValue.set(v, [r]);
     }
   }
-  return { groups: groupsOf(rules.filter((r) => r.indexKey === undefined)), indexes: [...indexes.values()] };
+  const { paths, count } = pathIndexes(rules);
+  return {
+    groups: groupsOf(rules.filter((r) => r.indexKey === undefined)),
+    indexes: [...indexes.values()],
+    paths,
+    seen: new Uint32Array(count),
+    stamp: 0,
+  };
 }
 
 /** Rules sharing a guard form one group; the others stand alone. Groups keep file order. */
@@ -141,6 +197,29 @@ export class Ruleset {
       const rules = typeof value === 'string' ? indexes[i].byValue.get(value) : undefined;
       if (rules === undefined) continue;
       for (let k = 0; k < rules.length; k++) if (rules[k].test(ev)) (matches ??= []).push(rules[k]);
+    }
+    const paths = bucket.paths;
+    if (paths.length > 0) {
+      const seen = bucket.seen;
+      const stamp = (bucket.stamp = bucket.stamp === 0xffffffff ? 1 : bucket.stamp + 1);
+      if (stamp === 1) seen.fill(0);
+      for (let i = 0; i < paths.length; i++) {
+        const value = paths[i].get(ev);
+        if (typeof value !== 'string') continue;
+        const parts = pathComponents(value);
+        let node: PathNode | undefined = paths[i].root;
+        for (let p = 0; p < parts.length; p++) {
+          node = node.next.get(parts[p]);
+          if (node === undefined) break;
+          const rules = node.rules;
+          for (let k = 0; k < rules.length; k++) {
+            const slot = node.slots[k];
+            if (seen[slot] === stamp) continue;
+            seen[slot] = stamp;
+            if (rules[k].test(ev)) (matches ??= []).push(rules[k]);
+          }
+        }
+      }
     }
     if (matches === undefined) return NO_MATCH;
     // Groups reorder rules; matches are rare, so restoring file order here costs nothing.

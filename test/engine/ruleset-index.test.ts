@@ -51,6 +51,13 @@ function events(): VigilEvent[] {
       '/etc/pam.d/sshd',
       '/root/.ssh/authorized_keys',
       '/var/log/auth.log',
+      // Path-prefix index: prefixes, their parents and siblings, odd slashes.
+      '/etc//cron.d/job',
+      '/etc/cron.dx',
+      '/etc/pam.d',
+      '/usr/lib/x86_64-linux-gnu/security/pam_x.so',
+      '/proc/sys/kernel/core_pattern',
+      '/etc/vigil/vigil.yaml/',
     ]) {
       for (const flags of [0, 0o1101]) {
         evs.push(
@@ -64,6 +71,22 @@ function events(): VigilEvent[] {
         );
       }
     }
+  }
+  // Renames: the rules test fd.name or evt.arg.newpath, each indexed by its own prefixes.
+  for (const [from, to] of [
+    ['/tmp/x', '/etc/cron.d/x'],
+    ['/etc/cron.d/x', '/tmp/x'],
+    ['/tmp/x', '/etc/systemd/system/evil.service'],
+    ['/tmp/x', '/tmp/y'],
+  ]) {
+    evs.push(
+      sampleEvent({
+        type: 'renameat2',
+        args: { oldpath: from, newpath: to },
+        fd: { type: 'file', name: from },
+        fd2: { type: 'file', name: to },
+      }),
+    );
   }
   return evs;
 }

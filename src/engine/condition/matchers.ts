@@ -58,7 +58,7 @@ const MEMO = 4;
 const memoPaths: (string | undefined)[] = new Array<string | undefined>(MEMO).fill(undefined);
 const memoComponents: string[][] = Array.from({ length: MEMO }, () => []);
 let memoNext = 0;
-function components(path: string): string[] {
+export function pathComponents(path: string): readonly string[] {
   for (let i = 0; i < MEMO; i++) if (memoPaths[i] === path) return memoComponents[i];
   const parts = path.split('/').filter((c) => c !== '');
   const slot = memoNext;
@@ -82,7 +82,7 @@ export function pathPrefixMatcher(prefixes: readonly string[]): (path: string) =
   const root: PrefixNode = { end: false, next: new Map() };
   for (const p of prefixes) {
     let node = root;
-    for (const c of components(p)) {
+    for (const c of pathComponents(p)) {
       let child = node.next.get(c);
       if (child === undefined) {
         child = { end: false, next: new Map() };
@@ -95,7 +95,7 @@ export function pathPrefixMatcher(prefixes: readonly string[]): (path: string) =
   return (path) => {
     let node: PrefixNode | undefined = root;
     if (node.end) return true;
-    for (const c of components(path)) {
+    for (const c of pathComponents(path)) {
       node = node.next.get(c);
       if (node === undefined) return false;
       if (node.end) return true;

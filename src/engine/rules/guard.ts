@@ -6,7 +6,7 @@
  * together after one evaluation. Conjuncts that only test evt.type are never
  * guards: the event-type index already decided them.
  */
-import type { Expr } from '../condition/ast.js';
+import type { CheckExpr, Expr } from '../condition/ast.js';
 import { compileCondition, unquoteItem, type CompileContext } from '../condition/compile.js';
 import type { VigilEvent } from '../../event/types.js';
 import { lookupField } from '../fields/index.js';
@@ -90,10 +90,24 @@ const INDEXED_FIELDS: ReadonlySet<string> = new Set([
 ]);
 
 /** A rule fires only when `field` has one of `values`: the ruleset indexes it by that value. */
-export interface IndexKey {
+export interface ValueKey {
+  kind: 'value';
   field: string;
   values: ReadonlySet<string>;
 }
+
+/**
+ * A rule fires only when one of the fields (`fd.name`, `evt.arg[newpath]`...) has a value whose path
+ * components begin with those of one of its prefixes (as pmatch compares): the ruleset keeps such
+ * rules in a prefix tree per field and walks each event's value down it once.
+ */
+export interface PathKey {
+  kind: 'path';
+  /** Field (as resolveField takes it: name, argument) -> prefixes. */
+  prefixes: readonly { name: string; arg: string | undefined; values: readonly string[] }[];
+}
+
+export type IndexKey = ValueKey | PathKey;
 
 /**
  * The first top-level conjunct (macros opened) of the form `F = x` or `F in (...)` where F is a
@@ -110,11 +124,13 @@ export function indexKeyOf(expr: Expr, ctx: CompileContext): IndexKey | undefine
     if (!def || def.type !== 'string' || def.arg !== 'none' || def.anyOf || !def.available) continue;
     const field = c.left.name;
     const r = c.right;
-    if ((c.op === '=' || c.op === '==') && r?.kind === 'value') return { field, values: new Set([r.value]) };
+    if ((c.op === '=' || c.op === '==') && r?.kind === 'value') {
+      return { kind: 'value', field, values: new Set([r.value]) };
+    }
     if (c.op !== 'in') continue;
     if (r?.kind === 'value') {
       const listed = ctx.lists.get(r.value);
-      if (listed !== undefined) return { field, values: new Set(listed.map(unquoteItem)) };
+      if (listed !== undefined) return { kind: 'value', field, values: new Set(listed.map(unquoteItem)) };
       continue;
     }
     if (r?.kind !== 'list') continue;
@@ -124,7 +140,102 @@ export function indexKeyOf(expr: Expr, ctx: CompileContext): IndexKey | undefine
       if (listed === undefined) values.add(item.value);
       else for (const v of listed) values.add(unquoteItem(v));
     }
-    return { field, values };
+    return { kind: 'value', field, values };
   }
-  return undefined;
+  return pathKeyOf(expr, ctx);
+}
+
+/** Fields holding paths: the ones path prefixes can index. */
+const PATH_FIELDS: ReadonlySet<string> = new Set([
+  'fd.name',
+  'fd.nameraw',
+  'fd.directory',
+  'proc.exepath',
+  'proc.cwd',
+  'fs.path.name',
+  'fs.path.target',
+  'evt.arg',
+]);
+
+type Need = Map<string, { name: string; arg: string | undefined; values: string[] }>;
+
+/** Items of a list operand, list names expanded, as the condition module reads them. */
+function itemsOf(r: CheckExpr['right'], ctx: CompileContext): string[] | undefined {
+  if (r?.kind === 'value') {
+    const listed = ctx.lists.get(r.value);
+    return listed === undefined ? undefined : listed.map(unquoteItem);
+  }
+  if (r?.kind !== 'list') return undefined;
+  return r.items.flatMap((item) => ctx.lists.get(item.value)?.map(unquoteItem) ?? [item.value]);
+}
+
+/** The part of `s` made of whole path components: up to its last '/'; undefined when that says nothing. */
+function wholeComponents(s: string): string | undefined {
+  const prefix = s.slice(0, s.lastIndexOf('/') + 1);
+  return prefix.split('/').some((c) => c !== '') ? prefix : undefined;
+}
+
+/**
+ * What must hold for `e` to be true, as path prefixes per field (pmatch semantics), or undefined when
+ * no such condition is known. `F = v`, `F in (...)`, `F pmatch (...)` and `F startswith s` (the whole
+ * components of s) each imply that F's components begin with a prefix's; `and` takes one child's
+ * need, `or` the union of all its children's.
+ */
+function need(e: Expr, ctx: CompileContext, depth = 0): Need | undefined {
+  if (depth > 64) return undefined;
+  switch (e.kind) {
+    case 'not':
+      return undefined;
+    case 'macro': {
+      const body = ctx.macros.get(e.name);
+      return body === undefined ? undefined : need(body, ctx, depth + 1);
+    }
+    case 'and': {
+      for (const c of e.children) {
+        const n = need(c, ctx, depth + 1);
+        if (n !== undefined) return n;
+      }
+      return undefined;
+    }
+    case 'or': {
+      const out: Need = new Map();
+      for (const c of e.children) {
+        const n = need(c, ctx, depth + 1);
+        if (n === undefined) return undefined;
+        for (const [k, v] of n) {
+          const have = out.get(k);
+          if (have) have.values.push(...v.values);
+          else out.set(k, { ...v, values: [...v.values] });
+        }
+      }
+      return out.size > 0 ? out : undefined;
+    }
+    case 'check': {
+      const f = e.left;
+      if (f.kind !== 'field' || !PATH_FIELDS.has(f.name.startsWith('evt.arg.') ? 'evt.arg' : f.name)) {
+        return undefined;
+      }
+      const def = lookupField(f.name.startsWith('evt.arg.') ? 'evt.arg' : f.name);
+      if (!def || def.type !== 'string' || !def.available || (def.anyOf && f.arg === undefined))
+        return undefined;
+      let values: string[] | undefined;
+      if ((e.op === '=' || e.op === '==') && e.right?.kind === 'value') values = [e.right.value];
+      else if (e.op === 'in' || e.op === 'pmatch') values = itemsOf(e.right, ctx);
+      else if (e.op === 'startswith' && e.right?.kind === 'value') {
+        const whole = wholeComponents(e.right.value);
+        values = whole === undefined ? undefined : [whole];
+      }
+      // A prefix with no component (`/`) matches every path: no use as an index.
+      if (values === undefined || values.length === 0) return undefined;
+      if (!values.every((v) => v.split('/').some((c) => c !== ''))) return undefined;
+      const key = `${f.name}[${f.arg?.value ?? ''}]`;
+      return new Map([[key, { name: f.name, arg: f.arg?.value, values }]]);
+    }
+  }
+}
+
+/** A rule's path key: the top-level need of its condition, when it has one. */
+export function pathKeyOf(expr: Expr, ctx: CompileContext): PathKey | undefined {
+  const n = need(expr, ctx);
+  return n === undefined ? undefined : { kind: 'path', prefixes: [...n.values()] };
 }
