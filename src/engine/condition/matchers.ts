@@ -58,9 +58,21 @@ const MEMO = 4;
 const memoPaths: (string | undefined)[] = new Array<string | undefined>(MEMO).fill(undefined);
 const memoComponents: string[][] = Array.from({ length: MEMO }, () => []);
 let memoNext = 0;
+// The same paths recur from event to event (programs, libraries, configuration) in new string objects:
+// a bounded table by content spares splitting (and allocating) them again. Cleared when full.
+const RECENT_MAX = 4096;
+const RECENT_MAX_LENGTH = 512;
+const recent = new Map<string, string[]>();
 export function pathComponents(path: string): readonly string[] {
   for (let i = 0; i < MEMO; i++) if (memoPaths[i] === path) return memoComponents[i];
-  const parts = path.split('/').filter((c) => c !== '');
+  let parts = recent.get(path);
+  if (parts === undefined) {
+    parts = path.split('/').filter((c) => c !== '');
+    if (path.length <= RECENT_MAX_LENGTH) {
+      if (recent.size >= RECENT_MAX) recent.clear();
+      recent.set(path, parts);
+    }
+  }
   const slot = memoNext;
   memoNext = (memoNext + 1) % MEMO;
   memoPaths[slot] = path;
