@@ -145,8 +145,13 @@ export function indexKeyOf(expr: Expr, ctx: CompileContext): IndexKey | undefine
   return pathKeyOf(expr, ctx);
 }
 
-/** Fields holding paths: the ones path prefixes can index. */
+/**
+ * Fields path prefixes can index: paths, and process names (a name is a one-component path: an `or` of
+ * `proc.name in (...)` and an fd.name test still indexes).
+ */
 const PATH_FIELDS: ReadonlySet<string> = new Set([
+  'proc.name',
+  'proc.pname',
   'fd.name',
   'fd.nameraw',
   'fd.directory',
