@@ -121,7 +121,7 @@ static __always_inline void vg_str_bytes(struct vg_rec *r, int i, const void *sr
  * in a VM, an IPI: 5 us against 0.8 us for an openat record, measured here).
  * So a record wakes the reader only when it takes the unread data across a
  * multiple of VG_WAKEUP_BYTES (a power of 2); in between, the reader finds
- * the records at its next poll timeout (the addon polls every 50 ms when
+ * the records at its next poll timeout (the addon polls every 4 ms when
  * idle). A multiple rather than one threshold: two CPUs racing past it would
  * otherwise both skip the wakeup, and while the reader is behind, a wakeup
  * per VG_WAKEUP_BYTES keeps it going without one per record.

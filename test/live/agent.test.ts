@@ -53,9 +53,21 @@ before(async () => {
   before_ = programIds();
   dir = mkdtempSync(join(tmpdir(), 'vigil-agent-'));
   writeFileSync(join(dir, 'rules.yaml'), RULES, { mode: 0o644 });
+  // Port 0: another agent (a test or a developer's) may hold the default metrics port.
+  writeFileSync(join(dir, 'vigil.yaml'), 'metrics:\n  listen: 127.0.0.1:0\n', { mode: 0o644 });
   agent = spawn(
     process.execPath,
-    [BIN, 'run', '--json', '--rules', join(dir, 'rules.yaml'), '--db', join(dir, 'a.db')],
+    [
+      BIN,
+      'run',
+      '--json',
+      '--config',
+      join(dir, 'vigil.yaml'),
+      '--rules',
+      join(dir, 'rules.yaml'),
+      '--db',
+      join(dir, 'a.db'),
+    ],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
     },
