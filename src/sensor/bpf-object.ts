@@ -32,8 +32,8 @@
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packageRoot } from '../config/paths.js';
 
 export interface BpfErrorDetails {
   errno: number;
@@ -193,15 +193,10 @@ interface Addon {
 const ADDON_PATH = join('native', 'build', 'Release', 'vigil_bpf.node');
 let loadedAddon: Addon | undefined;
 
-/** The addon sits at native/build/Release in the repository root, above src/ or dist/src/. */
+/** The addon sits at native/build/Release in the package root. */
 function findAddon(): string | undefined {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    const candidate = join(dir, ADDON_PATH);
-    if (existsSync(candidate)) return candidate;
-    dir = dirname(dir);
-  }
-  return undefined;
+  const path = join(packageRoot(), ADDON_PATH);
+  return existsSync(path) ? path : undefined;
 }
 
 function addon(): Addon {

@@ -5,15 +5,15 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { fileURLToPath } from 'node:url';
 
 import type { EventType } from '../../src/event/types.js';
 import { BpfObject, forEachRecord } from '../../src/sensor/bpf-object.js';
 import { LAYOUT, WIRE_VALUE_BY_TYPE } from '../../src/sensor/layout.js';
 import { ensureMounts } from '../../src/sensor/mounts.js';
 import { parseRecord, type RawRecord } from './records.js';
+import { packageRoot } from '../../src/config/paths.js';
 
 const ZERO = Buffer.alloc(4);
 const TRACEFS_EVENTS = '/sys/kernel/tracing/events';
@@ -21,9 +21,7 @@ const TRACEFS_EVENTS = '/sys/kernel/tracing/events';
 const MAY_BE_MISSING = /^(enter|exit)_f?init_module$/;
 
 export function repoFile(...parts: string[]): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) dir = dirname(dir);
-  return join(dir, ...parts);
+  return join(packageRoot(), ...parts);
 }
 
 export function typeValue(name: EventType): number {

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { renderFieldsDoc } from '../../src/engine/fields/doc.js';
 import { formatFieldValue } from '../../src/engine/fields/format.js';
 import { ALL_FIELDS, FieldError, lookupField, resolveField } from '../../src/engine/fields/registry.js';
 import { makeEvent, type EventOverrides } from '../support/events.js';
 import { FALCO_RULES, falcoRulesMissing } from '../support/falco.js';
+import { packageRoot } from '../../src/config/paths.js';
 
 const value = (field: string, o: EventOverrides = {}) => {
   const bracket = /^([^[]+)\[(.*)\]$/.exec(field);
@@ -19,17 +19,6 @@ const rendered = (field: string, o: EventOverrides = {}) => {
   const r = bracket ? resolveField(bracket[1], bracket[2]) : resolveField(field, undefined);
   return formatFieldValue(r.def, r.get(makeEvent(o)));
 };
-
-/** The repository root, whether this test runs from test/ (tsx) or dist/test/ (compiled). */
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error('package.json not found above the test');
-    dir = up;
-  }
-  return dir;
-}
 
 /** Falco's stable ruleset is read where the project keeps it, never copied into the repository. */
 
@@ -62,7 +51,7 @@ test("every field in Falco's stable ruleset (conditions and outputs) is known", 
 });
 
 test('docs/fields.md is generated from the registry (run scripts/gen-fields-doc.ts)', () => {
-  const doc = readFileSync(join(repoRoot(), 'docs/fields.md'), 'utf8');
+  const doc = readFileSync(join(packageRoot(), 'docs/fields.md'), 'utf8');
   assert.equal(doc, renderFieldsDoc());
 });
 

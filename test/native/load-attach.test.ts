@@ -23,9 +23,9 @@ import {
   fixture,
   kernelProgramIds,
   linksOfPrograms,
-  repoRoot,
   stillLoaded,
 } from './support.js';
+import { packageRoot } from '../../src/config/paths.js';
 
 const KINDS = ['tp_getppid', 'raw_enter', 'rawtp_exit', 'btf_enter', 'lsm_open', 'cg_connect4', 'core_read'];
 
@@ -210,7 +210,7 @@ test('close() detaches every link and unloads every program', async (t) => {
 test('a process that exits with objects open and a reader running leaves nothing behind', (t) => {
   if (!requireLive(t)) return;
   const script = `
-    import { BpfObject } from ${JSON.stringify(join(repoRoot(), 'src', 'sensor', 'bpf-object.ts'))};
+    import { BpfObject } from ${JSON.stringify(join(packageRoot(), 'src', 'sensor', 'bpf-object.ts'))};
     const object = BpfObject.open(${JSON.stringify(fixture('ring'))});
     object.load();
     object.openRingBuffer('events', () => {});

@@ -6,23 +6,13 @@
 import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
-
-export function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('test/native: repository root not found');
-    dir = parent;
-  }
-  return dir;
-}
+import { packageRoot } from '../../src/config/paths.js';
 
 /** Path of build/test/<name>.bpf.o. */
 export function fixture(name: string): string {
-  const path = join(repoRoot(), 'build', 'test', `${name}.bpf.o`);
+  const path = join(packageRoot(), 'build', 'test', `${name}.bpf.o`);
   if (!existsSync(path)) throw new Error(`${path} is missing: run \`make test-bpf\``);
   return path;
 }
