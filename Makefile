@@ -13,7 +13,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 C_FILES     = $(wildcard bpf/include/*.h bpf/enforce/*.h bpf/*/*.c native/src/*.cc native/src/*.h)
 TEST_FILES  = $(shell find dist/test -name '*.test.js' 2>/dev/null | sort)
 
-.PHONY: all bpf native ts test test-unit lint typecheck format format-check clean
+.PHONY: all bpf native ts test test-unit lint typecheck format format-check clean check
 
 all: bpf native ts
 
@@ -84,6 +84,9 @@ format-check:
 # BPF; with CI set they fail rather than skip when either is missing).
 test: all lint format-check
 	node --test --test-reporter=spec $(TEST_FILES)
+
+# Everything CI runs: the host suite, then the kernel matrix in VMs (the README's test command).
+check: test test-vm
 
 clean:
 	rm -rf $(BUILD) dist native/build
