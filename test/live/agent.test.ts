@@ -14,6 +14,7 @@ import Database from 'better-sqlite3';
 import { packageRoot } from '../../src/config/paths.js';
 import type { Alert } from '../../src/event/alert.js';
 import { liveUnavailable, requireLive } from '../support/live.js';
+import { loadedProgramIds, programsLeft } from '../support/bpf-programs.js';
 
 const RULES = `
 - rule: Agent test shadow read
@@ -32,14 +33,6 @@ const alerts: Alert[] = [];
 let stderr = '';
 let before_ = new Set<number>();
 
-/** Ids of the BPF programs loaded now. bpftool here cannot tell which process holds a program. */
-function programIds(): Set<number> {
-  const progs = JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' })) as {
-    id: number;
-  }[];
-  return new Set(progs.map((p) => p.id));
-}
-
 async function waitFor(done: () => boolean, what: string, ms = 20_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!done()) {
@@ -50,7 +43,7 @@ async function waitFor(done: () => boolean, what: string, ms = 20_000): Promise<
 
 before(async () => {
   if (liveUnavailable() !== null) return;
-  before_ = programIds();
+  before_ = loadedProgramIds();
   dir = mkdtempSync(join(tmpdir(), 'vigil-agent-'));
   writeFileSync(join(dir, 'rules.yaml'), RULES, { mode: 0o644 });
   // Port 0: another agent (a test or a developer's) may hold the default metrics port.
@@ -103,7 +96,7 @@ test('the agent turns a real read of /etc/shadow into an alert, and a benign rea
 
 test('SIGTERM flushes the store and detaches every probe', async (t) => {
   if (!requireLive(t)) return;
-  const mine = [...programIds()].filter((id) => !before_.has(id));
+  const mine = [...loadedProgramIds()].filter((id) => !before_.has(id));
   assert.ok(mine.length > 0, 'the agent loaded its programs');
   const exited = new Promise<number | null>((r) => agent!.once('exit', (code) => r(code)));
   agent!.kill('SIGTERM');
@@ -113,10 +106,6 @@ test('SIGTERM flushes the store and detaches every probe', async (t) => {
   const stored = db.prepare('SELECT count(*) AS n FROM alerts').get() as { n: number };
   db.close();
   assert.equal(stored.n, alerts.length);
-  const left = programIds();
-  assert.deepEqual(
-    mine.filter((id) => left.has(id)),
-    [],
-    'no program of the agent is left loaded',
-  );
+  const left = await programsLeft((p) => mine.includes(p.id));
+  assert.deepEqual(left, [], 'no program of the agent is left loaded');
 });

@@ -204,10 +204,10 @@ test('close() detaches every link and unloads every program', async (t) => {
   assert.equal(linksOfPrograms(ids).length, names.length);
   object.close();
   assert.deepEqual(linksOfPrograms(ids), []);
-  assert.deepEqual(stillLoaded(ids), []);
+  assert.deepEqual(await stillLoaded(ids), []);
 });
 
-test('a process that exits with objects open and a reader running leaves nothing behind', (t) => {
+test('a process that exits with objects open and a reader running leaves nothing behind', async (t) => {
   if (!requireLive(t)) return;
   const script = `
     import { BpfObject } from ${JSON.stringify(join(packageRoot(), 'src', 'sensor', 'bpf-object.ts'))};
@@ -226,7 +226,7 @@ test('a process that exits with objects open and a reader running leaves nothing
   const id = Number(child.stdout.trim());
   assert.ok(id > 0, child.stdout);
   assert.deepEqual(linksOfPrograms([id]), []);
-  assert.deepEqual(stillLoaded([id]), []);
+  assert.deepEqual(await stillLoaded([id]), []);
 });
 
 test('a worker terminated with a reader running stops it and leaves nothing behind', async (t) => {
@@ -251,7 +251,7 @@ test('a worker terminated with a reader running stops it and leaves nothing behi
   assert.equal(linksOfPrograms([id]).length, 1);
   await worker.terminate();
   assert.deepEqual(linksOfPrograms([id]), []);
-  assert.deepEqual(stillLoaded([id]), []);
+  assert.deepEqual(await stillLoaded([id]), []);
 });
 
 test('probes pass libbpf feature checks through', (t) => {

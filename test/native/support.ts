@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { packageRoot } from '../../src/config/paths.js';
+import { programsLeft } from '../support/bpf-programs.js';
 
 /** Path of build/test/<name>.bpf.o. */
 export function fixture(name: string): string {
@@ -44,10 +45,9 @@ export function kernelProgramIds(name: string): number[] {
     .map((p) => p.id);
 }
 
-/** Which of these kernel program ids are still loaded. */
-export function stillLoaded(progIds: number[]): number[] {
-  const loaded = new Set(bpftool<BpftoolProg[]>(['prog', 'show']).map((p) => p.id));
-  return progIds.filter((id) => loaded.has(id));
+/** Which of these kernel program ids are still loaded once the kernel could free them. */
+export async function stillLoaded(progIds: number[]): Promise<number[]> {
+  return (await programsLeft((p) => progIds.includes(p.id))).map((p) => p.id);
 }
 
 /** Ids of the BPF links whose program is one of these. */

@@ -13,8 +13,8 @@ import { join } from 'node:path';
 import { requireLive } from '../support/live.js';
 import { packageRoot } from '../../src/config/paths.js';
 import { vigilCommand } from './cli.js';
+import { loadedProgramIds, programsLeft } from '../support/bpf-programs.js';
 
-const BPFTOOL = '/usr/sbin/bpftool';
 const MARKER = `vigil-agent-test-${process.pid}`;
 const RULE = 'vigil agent test marker';
 
@@ -33,13 +33,6 @@ function heldProgramIds(pid: number): Set<number> {
     if (m) ids.add(Number(m[1]));
   }
   return ids;
-}
-
-function loadedProgramIds(): Set<number> {
-  const progs = JSON.parse(
-    execFileSync(BPFTOOL, ['prog', 'show', '--json'], { encoding: 'utf8', maxBuffer: 64 << 20 }),
-  );
-  return new Set((progs as { id: number }[]).map((p) => p.id));
 }
 
 interface LogLine {
@@ -149,7 +142,6 @@ test('agent: ready, serves /readyz and /metrics, and on SIGTERM exits 0 leaving 
     logs.some((l) => l.msg === 'stopped'),
     'the agent logs that it stopped',
   );
-  const after = loadedProgramIds();
-  const left = [...held].filter((id) => after.has(id));
+  const left = await programsLeft((p) => held.has(p.id));
   assert.deepEqual(left, [], 'no program of the agent is left in the kernel');
 });

@@ -18,6 +18,7 @@ import {
 import { formatReport } from '../../src/cli/doctor.js';
 import { packageRoot } from '../../src/config/paths.js';
 import { vigilCommand } from './cli.js';
+import { programsLeft } from '../support/bpf-programs.js';
 
 const BPFTOOL = '/usr/sbin/bpftool';
 
@@ -79,9 +80,7 @@ test('doctor on this kernel: tracepoints work, LSM unavailable with its reason, 
 test('the doctor leaves no probe program loaded', async (t) => {
   if (!requireLive(t)) return;
   await probeKernelFeatures();
-  const progs = JSON.parse(bpftool(['prog', 'show', '--json'])) as { name?: string }[];
-  const left = progs.filter((p) => p.name?.startsWith('probe_'));
-  assert.deepEqual(left, []);
+  assert.deepEqual(await programsLeft((p) => p.name?.startsWith('probe_') === true), []);
 });
 
 test('vigil doctor --json: exit 0 here, the same report as JSON', (t) => {
