@@ -11,7 +11,8 @@ BPF_HDR    := $(wildcard bpf/include/*.h bpf/enforce/*.h)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
               -I$(BUILD) -Ibpf/include -I/usr/include/$(shell uname -m)-linux-gnu
 C_FILES     = $(wildcard bpf/include/*.h bpf/enforce/*.h bpf/*/*.c native/src/*.cc native/src/*.h)
-TEST_FILES  = $(shell find dist/test -name '*.test.js' 2>/dev/null | sort)
+# Guest-only tests (dist/test/vm/guest) run inside the VMs of `make test-vm`, not here.
+TEST_FILES  = $(shell find dist/test -name '*.test.js' -not -path 'dist/test/vm/guest/*' 2>/dev/null | sort)
 
 .PHONY: all bpf native ts test test-unit lint typecheck format format-check clean check
 

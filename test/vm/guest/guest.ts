@@ -1,6 +1,6 @@
 /**
  * For the test files that run inside a test VM (test/vm/guest/*.test.ts, booted by
- * test/vm/matrix.ts). `make test` finds them on the host too, where they skip: only the harness
+ * test/vm/matrix.ts). `make test` leaves them out; run by hand on the host, they skip: only the harness
  * sets VIGIL_VM_SERIES.
  */
 import { statSync } from 'node:fs';
