@@ -14,42 +14,13 @@
  * Everything else (negations, or, other fields, other operators) makes the rule a user-space one.
  */
 import { isIP } from 'node:net';
-import type { EventType } from '../event/types.js';
+import { FILE_EVENT_TYPES, type EventType } from '../event/types.js';
 import type { CheckExpr, Expr, ValueExpr } from '../engine/condition/ast.js';
 import { parseCondition } from '../engine/condition/parse.js';
 import type { CompiledRule } from '../engine/rules/compile.js';
 
 /** Event types whose records pass through vg_enforce_rec (sched_exec and the file family). */
-export const RECORD_KILL_TYPES: ReadonlySet<EventType> = new Set<EventType>([
-  'execve',
-  'open',
-  'openat',
-  'openat2',
-  'creat',
-  'unlink',
-  'unlinkat',
-  'rename',
-  'renameat',
-  'renameat2',
-  'mkdir',
-  'mkdirat',
-  'rmdir',
-  'link',
-  'linkat',
-  'symlink',
-  'symlinkat',
-  'chmod',
-  'fchmod',
-  'fchmodat',
-  'chown',
-  'lchown',
-  'fchown',
-  'fchownat',
-  'truncate',
-  'ftruncate',
-  'mount',
-  'umount2',
-]);
+export const RECORD_KILL_TYPES: ReadonlySet<EventType> = new Set<EventType>(['execve', ...FILE_EVENT_TYPES]);
 /** Event types the cgroup programs deny, and the hook that checks them. */
 export const NET_DENY_HOOK: Partial<Record<EventType, 'connect' | 'sendmsg'>> = {
   connect: 'connect',

@@ -9,31 +9,8 @@
  * field values. Field names inside follow Falco's where Falco has one.
  */
 
-/** `evt.type` values vigil produces (Falco's syscall names). */
-export const EVENT_TYPES = [
-  // process
-  'execve',
-  'clone',
-  'procexit',
-  'chdir',
-  'setns',
-  'unshare',
-  'ptrace',
-  'memfd_create',
-  'init_module',
-  'finit_module',
-  'bpf',
-  'userfaultfd',
-  'prctl',
-  // credentials
-  'setuid',
-  'setgid',
-  'setreuid',
-  'setregid',
-  'setresuid',
-  'setresgid',
-  'capset',
-  // files
+/** The file family (struct vg_file in events.h): the events whose record carries a path. */
+export const FILE_EVENT_TYPES = [
   'open',
   'openat',
   'openat2',
@@ -61,6 +38,34 @@ export const EVENT_TYPES = [
   'ftruncate',
   'mount',
   'umount2',
+] as const;
+
+/** `evt.type` values vigil produces (Falco's syscall names). */
+export const EVENT_TYPES = [
+  // process
+  'execve',
+  'clone',
+  'procexit',
+  'chdir',
+  'setns',
+  'unshare',
+  'ptrace',
+  'memfd_create',
+  'init_module',
+  'finit_module',
+  'bpf',
+  'userfaultfd',
+  'prctl',
+  // credentials
+  'setuid',
+  'setgid',
+  'setreuid',
+  'setregid',
+  'setresuid',
+  'setresgid',
+  'capset',
+  // files
+  ...FILE_EVENT_TYPES,
   // network
   'socket',
   'connect',
