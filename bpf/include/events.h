@@ -121,6 +121,7 @@ enum vg_fd_kind {
 #define VG_HDR_F_EXE_WRITABLE    (1u << 2) /* vg_exec: exe writable by the process's fsuid */
 #define VG_HDR_F_EXE_DELETED     (1u << 3) /* vg_exec: exe has no links left */
 #define VG_HDR_F_RELATIVE        (1u << 4) /* a path in the record is relative: dirpath given */
+#define VG_HDR_F_DENIED          (1u << 5) /* an LSM program refused it: retval -EPERM, deny_rule */
 
 struct vg_hdr {
 	__u64 ts_ns;     /* bpf_ktime_get_boot_ns(); user space adds the boot time */
@@ -140,7 +141,7 @@ struct vg_hdr {
 	__u32 mnt_ns;   /* inode numbers of the namespaces */
 	__u32 pid_ns;
 	__u32 truncated; /* bit i: the family's string i was cut */
-	__u32 _pad;
+	__u32 deny_rule; /* VG_HDR_F_DENIED: vg_enf_rule.rule_id; 0 = self-protection */
 	char comm[VG_COMM_LEN];
 };
 

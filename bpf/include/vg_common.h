@@ -119,7 +119,7 @@ static __always_inline void vg_hdr_fill(struct vg_hdr *h, __u16 type, __s64 retv
 	h->mnt_ns = BPF_CORE_READ(t, nsproxy, mnt_ns, ns.inum);
 	h->pid_ns = BPF_CORE_READ(up.ns, ns.inum);
 	h->truncated = 0;
-	h->_pad = 0;
+	h->deny_rule = 0;
 	bpf_get_current_comm(h->comm, sizeof(h->comm));
 }
 

@@ -33,7 +33,7 @@ export const LAYOUT = {
       mnt_ns: 64,
       pid_ns: 68,
       truncated: 72,
-      _pad: 76,
+      deny_rule: 76,
       comm: 80,
     },
   },
@@ -116,6 +116,21 @@ export const LAYOUT = {
       _pad: 68,
     },
   },
+  vg_signal: {
+    size: 48,
+    fields: {
+      pid: 0,
+      tid: 4,
+      sig: 8,
+      flags: 12,
+      target_tgid: 16,
+      target_tid: 20,
+      targets: 24,
+      result: 28,
+      hit_agent: 30,
+      target_comm: 32,
+    },
+  },
   vg_stats: { size: 32, fields: { events: 0, dropped: 8, truncated: 16, scratch_fail: 24 } },
   vg_config: { size: 8, fields: { agent_tgid: 0, _pad: 4 } },
 } as const satisfies Record<string, StructLayout>;
@@ -134,10 +149,11 @@ export const ARRAY_LENGTHS = {
   'vg_net.str_len': 1,
   'vg_net._pad': 3,
   'vg_dup.str_len': 1,
+  'vg_signal.target_comm': 16,
 } as const;
 
 /** Payload struct of each family: the payload starts right after the header. */
-export type Family = 'exec' | 'fork' | 'exit' | 'proc_op' | 'cred' | 'file' | 'net' | 'dup';
+export type Family = 'exec' | 'fork' | 'exit' | 'proc_op' | 'cred' | 'file' | 'net' | 'dup' | 'signal';
 
 export interface WireEventType {
   /** The C enumerator, e.g. VG_EVT_OPENAT. */
@@ -206,6 +222,10 @@ export const WIRE_EVENT_TYPES: readonly WireEventType[] = [
   { cname: 'VG_EVT_DUP2', value: 100, type: 'dup2', family: 'dup' },
   { cname: 'VG_EVT_DUP3', value: 101, type: 'dup3', family: 'dup' },
   { cname: 'VG_EVT_DUP', value: 102, type: 'dup', family: 'dup' },
+  { cname: 'VG_EVT_KILL', value: 110, type: 'kill', family: 'signal' },
+  { cname: 'VG_EVT_TKILL', value: 111, type: 'tkill', family: 'signal' },
+  { cname: 'VG_EVT_TGKILL', value: 112, type: 'tgkill', family: 'signal' },
+  { cname: 'VG_EVT_PIDFD_SEND_SIGNAL', value: 113, type: 'pidfd_send_signal', family: 'signal' },
 ];
 
 /** enum vg_event_type's bounds (not event types themselves). */
@@ -245,6 +265,8 @@ export const HDR_F_EXE_UPPER_LAYER = 1 << 1;
 export const HDR_F_EXE_WRITABLE = 1 << 2;
 export const HDR_F_EXE_DELETED = 1 << 3;
 export const HDR_F_RELATIVE = 1 << 4;
+/** A BPF LSM program refused the operation; vg_hdr.deny_rule names the rule (0: self-protection). */
+export const HDR_F_DENIED = 1 << 5;
 
 /** Limits (#defines). */
 export const VG_COMM_LEN = 16;
