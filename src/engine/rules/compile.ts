@@ -8,7 +8,7 @@
 import type { Priority } from '../../event/alert.js';
 import type { EventType, VigilEvent } from '../../event/types.js';
 import type { Expr } from '../condition/ast.js';
-import { compileCondition } from '../condition/compile.js';
+import { compileCondition, type CompileContext } from '../condition/compile.js';
 import { ConditionError } from '../condition/errors.js';
 import { parseCondition } from '../condition/parse.js';
 import { OutputTemplateError, parseOutputTemplate, type OutputTemplate } from '../output.js';
@@ -44,6 +44,8 @@ export interface CompiledRule {
   line: number;
   /** Order of definition (Falco's rule order). */
   index: number;
+  /** The parsed condition and the lists and macros it names, for analyses such as the sensor's open prefilter. */
+  ast?: { expr: Expr; ctx: CompileContext };
 }
 
 export interface SkippedRule {
@@ -146,8 +148,10 @@ export function compileRules(col: Collector): CompileResult {
     let compiled: ReturnType<typeof compileCondition>;
     let guard: Guard | undefined;
     let indexKey: IndexKey | undefined;
+    let ast: CompiledRule['ast'];
     try {
       const expr = parseCondition(text.text, text);
+      ast = { expr, ctx: { lists, macros } };
       markUsed(expr, macros, lists, usedMacros, usedLists);
       compiled = compileCondition(expr, { lists, macros });
       guard = guardOf(expr, { lists, macros }, guards);
@@ -191,6 +195,7 @@ export function compileRules(col: Collector): CompileResult {
       file: where.file,
       line: where.line,
       index: r.index,
+      ast,
     });
   }
   for (const m of col.macros.values()) {
