@@ -1,8 +1,10 @@
 /**
  * compileCondition(expr, ctx) -> { test, eventTypes, fields }
  *
- * Turns a parsed condition into plain closures, once: each node becomes a
- * function of the event; macros are inlined (a cycle is an error at the
+ * Turns a parsed condition into one JavaScript function, once: the tree
+ * becomes a single expression (`&&`, `||`, `!`) generated as code (see
+ * codegen.ts: rule values and field getters are passed in as constants, never
+ * written into the code); macros are inlined (a cycle is an error at the
  * reference), list names expanded, constants folded (`in ()` is false, a
  * field vigil can never fill makes its comparison false), `in` becomes a Set
  * lookup, `pmatch` a prefix set, `glob`/`regex` one RegExp. Nothing is
@@ -25,6 +27,7 @@ import {
   type Span,
   type ValueExpr,
 } from './ast.js';
+import { Emitter } from './codegen.js';
 import { ConditionError } from './errors.js';
 import { eventTypesOf } from './evttypes.js';
 import {
@@ -56,13 +59,13 @@ export interface CompiledCondition {
 }
 
 type Test = (ev: VigilEvent) => boolean;
-/** A compiled node: a closure, or a constant when it folded. */
-type Node = Test | boolean;
+/** A compiled node: generated code (a boolean JavaScript expression), or a constant when it folded. */
+type Node = string | boolean;
 
 export function compileCondition(expr: Expr, ctx: CompileContext): CompiledCondition {
   const c = new Compiler(ctx);
   const node = c.expr(expr, []);
-  const test: Test = typeof node === 'boolean' ? (node ? () => true : () => false) : node;
+  const test: Test = typeof node === 'boolean' ? (node ? () => true : () => false) : c.emit.build(node);
   return { test, eventTypes: eventTypesOf(expr, ctx.macros, ctx.lists), fields: [...c.fields] };
 }
 
@@ -91,6 +94,7 @@ interface Operand {
 
 class Compiler {
   readonly fields = new Set<string>();
+  readonly emit = new Emitter();
   private readonly macroCache = new Map<string, Node>();
 
   constructor(private readonly ctx: CompileContext) {}
@@ -105,7 +109,7 @@ class Compiler {
       case 'not': {
         const child = this.expr(e.child, stack);
         if (typeof child === 'boolean') return !child;
-        return (ev) => !child(ev);
+        return `!${child}`;
       }
       case 'macro':
         return this.macro(e.name, e, stack);
@@ -128,9 +132,9 @@ class Compiler {
     return node;
   }
 
-  /** and (all) / or (any), with constants folded and short closures for few children. */
+  /** and (all) / or (any), with constants folded. */
   private junction(children: readonly Expr[], stack: readonly string[], all: boolean): Node {
-    let fns: Test[] = [];
+    let fns: string[] = [];
     const ranks: Rank[] = [];
     for (const child of children) {
       const n = this.expr(child, stack);
@@ -154,23 +158,7 @@ class Compiler {
     }
     if (fns.length === 0) return all;
     if (fns.length === 1) return fns[0];
-    const [a, b, c, d] = fns;
-    if (all) {
-      if (fns.length === 2) return (ev) => a(ev) && b(ev);
-      if (fns.length === 3) return (ev) => a(ev) && b(ev) && c(ev);
-      if (fns.length === 4) return (ev) => a(ev) && b(ev) && c(ev) && d(ev);
-      return (ev) => {
-        for (let i = 0; i < fns.length; i++) if (!fns[i](ev)) return false;
-        return true;
-      };
-    }
-    if (fns.length === 2) return (ev) => a(ev) || b(ev);
-    if (fns.length === 3) return (ev) => a(ev) || b(ev) || c(ev);
-    if (fns.length === 4) return (ev) => a(ev) || b(ev) || c(ev) || d(ev);
-    return (ev) => {
-      for (let i = 0; i < fns.length; i++) if (fns[i](ev)) return true;
-      return false;
-    };
+    return `(${fns.join(all ? ' && ' : ' || ')})`;
   }
 
   private field(f: FieldExpr): Operand {
@@ -225,7 +213,8 @@ class Compiler {
     const right = e.right;
     if (e.op === 'exists' || right === undefined) {
       if (!left.def.available) return false;
-      return this.withValue(left, () => true);
+      if (left.anyOf !== undefined) return `(${this.emit.ref(left.anyOf)}(ev).length !== 0)`;
+      return `(${this.emit.ref(left.get)}(ev) !== undefined)`;
     }
     const op = e.op;
     if (right.kind === 'val' || right.kind === 'field' || right.kind === 'transform') {
@@ -253,12 +242,11 @@ class Compiler {
     if (typeof pred === 'boolean') return pred;
     if (!left.def.available) return false;
     if (left.anyOf === undefined) {
-      // No value is undefined, which neither equals a constant nor is in a set: one call, no branch.
-      const get = left.get;
-      const c = pred.equals;
-      if (c !== undefined) return (ev) => get(ev) === c;
-      const set = pred.members;
-      if (set !== undefined) return (ev) => set.has(get(ev));
+      const get = this.emit.ref(left.get);
+      // No value is undefined, which neither equals a constant nor is in a set: no test for it.
+      if (pred.equals !== undefined) return `(${get}(ev) === ${this.emit.ref(pred.equals)})`;
+      if (pred.members !== undefined) return `${this.emit.ref(pred.members)}.has(${get}(ev))`;
+      return `((v = ${get}(ev)) !== undefined && ${this.emit.ref(pred)}(v))`;
     }
     return this.withValue(left, pred);
   }
@@ -306,20 +294,25 @@ class Compiler {
     return c;
   }
 
-  /** Applies `pred` to the field's value; no value -> false. Any-of fields: true if any value satisfies. */
-  private withValue(left: Operand, pred: (v: FieldValue, ev: VigilEvent) => boolean): Test {
+  /**
+   * Applies `pred` to the field's value; no value -> false. Any-of fields: true if any value satisfies.
+   * Rarer forms (any-of fields, val()) keep a closure; the generated code calls it.
+   */
+  private withValue(left: Operand, pred: (v: FieldValue, ev: VigilEvent) => boolean): string {
     const anyOf = left.anyOf;
     if (anyOf !== undefined) {
-      return (ev) => {
+      const test: Test = (ev) => {
         const values = anyOf(ev);
         for (let i = 0; i < values.length; i++) if (pred(values[i], ev)) return true;
         return false;
       };
+      return `${this.emit.ref(test)}(ev)`;
     }
     const get = left.get;
-    return (ev) => {
+    const test: Test = (ev) => {
       const v = get(ev);
       return v !== undefined && pred(v, ev);
     };
+    return `${this.emit.ref(test)}(ev)`;
   }
 }
