@@ -31,16 +31,18 @@ export function formatReport(report: KernelFeatures): string {
 export async function run(opts: DoctorOptions): Promise<number> {
   // The configured ring buffer size is what the doctor tries to allocate; a bad config is reported, not fatal.
   let ringBufferBytes: number | undefined;
+  let podsDir: string | undefined;
   let rulePaths: string[] = [];
   let configNote = '';
   try {
     const { config } = loadConfig(opts.config);
     ringBufferBytes = config.sensors.ring_buffer_bytes;
+    podsDir = config.kubernetes.pods_dir;
     rulePaths = config.rules.paths;
   } catch (err) {
     configNote = `config: ${(err as Error).message}\n`;
   }
-  const report = await probeKernelFeatures({ ringBufferBytes });
+  const report = await probeKernelFeatures({ ringBufferBytes, podsDir });
   // The probes `vigil run` would attach with these rules, and the rules that need each one.
   let probes: ProbeReason[] | null = null;
   try {

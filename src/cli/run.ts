@@ -20,6 +20,7 @@ import { Enforcer } from '../enforce/enforcer.js';
 import { selfProtectionRule } from '../enforce/self-protection.js';
 import { DropWatch, selfCreds } from '../sensor/drop-watch.js';
 import { probeReasons } from '../sensor/probe-report.js';
+import { PodDirectory } from '../sensor/k8s-pods.js';
 
 export interface RunOptions {
   config?: string;
@@ -142,6 +143,11 @@ export async function run(opts: RunOptions): Promise<number> {
     metrics.evaluationTime(Number(process.hrtime.bigint() - t0) / 1e9 / events.length, events.length);
   };
 
+  // One pod table for the agent's life: a sensor restarted by a reload keeps what it learnt.
+  const pods = new PodDirectory({
+    podsDir: config.kubernetes.pods_dir,
+    containersDir: config.kubernetes.containers_dir,
+  });
   const sensorOptions = (types: ReadonlySet<EventType>) => ({
     types,
     onEvents,
@@ -150,6 +156,7 @@ export async function run(opts: RunOptions): Promise<number> {
     ancestorDepth: config.sensors.ancestor_depth,
     onMounts: (m: unknown) => logger.info({ mounts: m }, 'filesystems checked'),
     reuseMaps: enforcer.reuseMaps(),
+    pods,
   });
 
   let sensor: Sensor;

@@ -184,7 +184,10 @@ export function loadConfig(path?: string, env: NodeJS.ProcessEnv = process.env):
   return { config: withResolvedDefaults(config), file };
 }
 
-/** The host name alerts carry: the config's, else $NODE_NAME (Kubernetes downward API), else the kernel's. */
+/**
+ * The host name alerts carry: the config's, else $VIGIL_NODE_NAME (the DaemonSet sets it to the
+ * node's name from the downward API: a pod's own host name is the pod's), else the kernel's.
+ */
 export function resolveHostname(config: VigilConfig, env: NodeJS.ProcessEnv = process.env): string {
-  return config.hostname || env.NODE_NAME || osHostname();
+  return config.hostname || env.VIGIL_NODE_NAME || osHostname();
 }

@@ -13,7 +13,7 @@ export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', '
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export interface VigilConfig {
-  /** Overrides the host name in every alert; empty: $NODE_NAME, then the kernel's host name. */
+  /** Overrides the host name in every alert; empty: $VIGIL_NODE_NAME, then the kernel's host name. */
   hostname: string;
   rules: {
     /** Rule files or directories of *.yaml, loaded in order; empty: the bundled rules/. */
@@ -52,6 +52,8 @@ export interface VigilConfig {
     token: string;
   };
   logging: { level: LogLevel };
+  /** Pod metadata from the kubelet's log directories (src/sensor/k8s-pods.ts); '' turns one off. */
+  kubernetes: { pods_dir: string; containers_dir: string };
 }
 
 const stringList = { type: 'array', items: { type: 'string', minLength: 1 }, default: [] } as const;
@@ -75,7 +77,11 @@ export const configSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    hostname: { type: 'string', default: '', expected: 'a host name (empty: $NODE_NAME or the host name)' },
+    hostname: {
+      type: 'string',
+      default: '',
+      expected: 'a host name (empty: $VIGIL_NODE_NAME or the host name)',
+    },
     rules: strictObject({
       paths: { ...stringList, expected: 'a list of rule files or directories' },
       watch: { type: 'boolean', default: false },
@@ -118,6 +124,18 @@ export const configSchema = {
     }),
     logging: strictObject({
       level: { type: 'string', enum: LOG_LEVELS, default: 'info' },
+    }),
+    kubernetes: strictObject({
+      pods_dir: {
+        type: 'string',
+        default: '/var/log/pods',
+        expected: "the kubelet's pod log directory ('' for none)",
+      },
+      containers_dir: {
+        type: 'string',
+        default: '/var/log/containers',
+        expected: "the kubelet's container log links ('' for none)",
+      },
     }),
   },
 } as const;

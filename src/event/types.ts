@@ -209,9 +209,19 @@ export interface FdInfo {
 /** Falco-rendered argument values (evt.arg.NAME), and raw numbers (evt.rawarg.NAME). */
 export type EventArgs = Record<string, string | number>;
 
+/** The Kubernetes pod a container belongs to (Falco's k8s.pod.* / k8s.ns.name). */
+export interface PodInfo {
+  uid: string;
+  name: string;
+  namespace: string;
+}
+
 export interface ContainerInfo {
   id: string;
+  /** The runtime's container name (in a pod: the name in the pod spec). */
   name?: string;
+  /** Set when the container runs in a Kubernetes pod whose metadata vigil could read. */
+  pod?: PodInfo;
   image?: string;
   image_repository?: string;
   image_tag?: string;

@@ -14,7 +14,6 @@ import type {
   ProcessInfo,
   UserInfo,
   VigilEvent,
-  ContainerInfo,
 } from '../event/types.js';
 import * as F from './flags.js';
 import {
@@ -30,6 +29,7 @@ import type { EventCreds, ProcEntry, ProcessTable } from './process-table.js';
 import { cmdlineOf, splitNul } from './procfs.js';
 import { AF_INET, AF_INET6, AF_UNIX, readSockAddr, type SockAddr, tupleName } from './sockaddr.js';
 import { containerFromCgroup } from './container.js';
+import { ContainerCatalog } from './container-info.js';
 import type { UserDb } from './users.js';
 
 const H = LAYOUT.vg_hdr.fields;
@@ -52,6 +52,8 @@ export interface DecoderOptions {
   table: ProcessTable;
   users: UserDb;
   bootToEpochNs: number;
+  /** event.container for each container id (default: ids only, no pod metadata). */
+  containers?: ContainerCatalog;
 }
 
 /**
@@ -68,7 +70,7 @@ export class Decoder {
   private userCache = new Map<number, UserInfo>();
   private groupCache = new Map<number, GroupInfo>();
   private usersGen = -1;
-  private readonly containers = new Map<string, ContainerInfo>();
+  private readonly containers: ContainerCatalog;
   private readonly envMemo = new Map<string, string[]>();
   /** Records that were not understood (unknown type, size that does not fit). */
   malformed = 0;
@@ -77,6 +79,7 @@ export class Decoder {
     this.table = opts.table;
     this.users = opts.users;
     this.offsetNs = opts.bootToEpochNs;
+    this.containers = opts.containers ?? new ContainerCatalog();
   }
 
   /**
@@ -190,7 +193,7 @@ export class Decoder {
       fd2: undefined,
       args: {},
       rawargs: {},
-      container: this.container(proc.container_id),
+      container: this.containers.of(proc),
     };
   }
 
@@ -235,17 +238,6 @@ export class Decoder {
       this.groupCache.set(gid, g);
     }
     return g;
-  }
-
-  private container(id: string): ContainerInfo | undefined {
-    if (id === '') return undefined;
-    let c = this.containers.get(id);
-    if (c === undefined) {
-      c = { id };
-      if (this.containers.size >= 4096) this.containers.clear();
-      this.containers.set(id, c);
-    }
-    return c;
   }
 
   // ---- strings ---------------------------------------------------------------

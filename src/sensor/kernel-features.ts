@@ -15,6 +15,7 @@ import { promisify } from 'node:util';
 import { packageRoot } from '../config/paths.js';
 // The facade loads the addon only when an object is opened: a missing addon is reported, not fatal.
 import { BpfObject, libbpfVersion } from './bpf-object.js';
+import { podSourceReport } from './k8s-pods.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'info';
 
@@ -60,6 +61,8 @@ export interface ProbeOptions {
   ringBufferBytes?: number;
   /** Mount tracefs and securityfs when missing, as the agent does (default true when root). */
   mount?: boolean;
+  /** The kubelet's pod directory (config kubernetes.pods_dir). */
+  podsDir?: string;
 }
 
 const CAP = {
@@ -446,20 +449,8 @@ export async function probeKernelFeatures(opts: ProbeOptions = {}): Promise<Kern
         : 'no enforcement: rules with actions only alert',
   );
 
-  const runtime = [
-    '/run/containerd/containerd.sock',
-    '/run/crio/crio.sock',
-    '/run/k3s/containerd/containerd.sock',
-  ].find((s) => existsSync(s));
-  add(
-    'k8s_metadata',
-    'container metadata',
-    'info',
-    runtime ? `container runtime socket ${runtime}` : 'no container runtime socket',
-    runtime
-      ? 'pod name, namespace, labels and image can be looked up over the CRI API'
-      : 'alerts carry container ids only (no pod name, namespace, labels or image)',
-  );
+  const pods = podSourceReport(opts.podsDir ?? '/var/log/pods');
+  add('k8s_metadata', 'pod metadata', 'info', pods.detail, pods.meaning);
 
   return { checks, programs, sendSignal, cgroup2, enforcement, canRun: !fatal };
 }

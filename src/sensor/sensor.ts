@@ -17,7 +17,9 @@ import { EVENT_TYPES, type EventType, type VigilEvent } from '../event/types.js'
 import { packageRoot } from '../config/paths.js';
 import { BpfError, BpfObject, type RingBufferStats } from './bpf-object.js';
 import { bootToEpochNs } from './clock.js';
+import { ContainerCatalog } from './container-info.js';
 import { Decoder } from './decode.js';
+import type { PodDirectory } from './k8s-pods.js';
 import { LAYOUT, VG_EVT_MAX, WIRE_VALUE_BY_TYPE } from './layout.js';
 import { ensureMounts, type MountResult } from './mounts.js';
 import { ProcessTable } from './process-table.js';
@@ -42,6 +44,8 @@ export interface SensorOptions {
   ancestorDepth?: number;
   /** Called with what had to be mounted (tracefs, securityfs, bpffs). */
   onMounts?: (results: MountResult[]) => void;
+  /** Kubernetes pod metadata for containers in pods (default: container ids only). */
+  pods?: PodDirectory;
 }
 
 export interface SensorStats {
@@ -119,7 +123,12 @@ export class Sensor {
       maxEntries: opts.maxProcesses,
       ancestorDepth: opts.ancestorDepth,
     });
-    this.decoder = new Decoder({ table: this.table, users: this.users, bootToEpochNs: offset });
+    this.decoder = new Decoder({
+      table: this.table,
+      users: this.users,
+      bootToEpochNs: offset,
+      containers: new ContainerCatalog(opts.pods ?? null),
+    });
   }
 
   /**

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, chmodSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   parseConfig,
@@ -113,11 +113,12 @@ test('${ENV:NAME} fills secrets from the environment; unset is an error that doe
   );
 });
 
-test('hostname: the config, else NODE_NAME, else the kernel host name', () => {
+test('hostname: the config, else VIGIL_NODE_NAME, else the kernel host name', () => {
   const c = defaultConfig();
-  assert.equal(resolveHostname(c, { NODE_NAME: 'node-7' }), 'node-7');
+  assert.equal(resolveHostname(c, { VIGIL_NODE_NAME: 'node-7' }), 'node-7');
+  assert.equal(resolveHostname(c, { NODE_NAME: 'node-7' }), hostname(), 'a generic NODE_NAME is not ours');
   c.hostname = 'edge-1';
-  assert.equal(resolveHostname(c, { NODE_NAME: 'node-7' }), 'edge-1');
+  assert.equal(resolveHostname(c, { VIGIL_NODE_NAME: 'node-7' }), 'edge-1');
   assert.ok(resolveHostname(defaultConfig(), {}).length > 0);
 });
 

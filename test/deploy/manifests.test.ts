@@ -118,13 +118,22 @@ test('DaemonSet: hostPID, the host mounts vigil needs, node name, probes, resour
   ]) {
     assert.ok(hostPaths.has(p), `host ${p} is mounted`);
   }
-  for (const p of ['/sys/kernel/btf', '/proc', '/etc/passwd', '/etc/group', '/sys/fs/cgroup']) {
+  for (const p of [
+    '/sys/kernel/btf',
+    '/proc',
+    '/etc/passwd',
+    '/etc/group',
+    '/sys/fs/cgroup',
+    '/var/log/pods',
+    '/var/log/containers',
+  ]) {
     assert.equal(hostPaths.get(p)?.readOnly, true, `${p} is read-only`);
   }
 
   const env = new Map((c.env ?? []).map((e) => [e.name, e]));
-  assert.equal(env.get('NODE_NAME')?.valueFrom?.fieldRef?.fieldPath, 'spec.nodeName');
-  assert.equal(env.get('POD_NAMESPACE')?.valueFrom?.fieldRef?.fieldPath, 'metadata.namespace');
+  assert.equal(env.get('VIGIL_NODE_NAME')?.valueFrom?.fieldRef?.fieldPath, 'spec.nodeName');
+  assert.equal(env.get('VIGIL_POD_NAME')?.valueFrom?.fieldRef?.fieldPath, 'metadata.name');
+  assert.equal(env.get('VIGIL_POD_NAMESPACE')?.valueFrom?.fieldRef?.fieldPath, 'metadata.namespace');
   const secret = find<{ stringData: Record<string, string> }>('Secret', 'vigil-secrets');
   for (const e of env.values()) {
     const ref = e.valueFrom?.secretKeyRef;
@@ -150,7 +159,7 @@ test('DaemonSet: hostPID, the host mounts vigil needs, node name, probes, resour
 test('the ConfigMap holds a vigil.yaml that vigil accepts, at the path the DaemonSet passes', () => {
   const cm = find<{ data: Record<string, string> }>('ConfigMap', 'vigil-config');
   const config = parseConfig(cm.data['vigil.yaml'], 'configmap vigil-config', {});
-  assert.equal(config.hostname, '', 'host name comes from NODE_NAME');
+  assert.equal(config.hostname, '', 'host name comes from VIGIL_NODE_NAME');
   assert.equal(config.metrics.listen, '0.0.0.0:9476');
   assert.ok(config.rules.paths.includes('/etc/vigil/rules.d'));
 
@@ -159,6 +168,10 @@ test('the ConfigMap holds a vigil.yaml that vigil accepts, at the path the Daemo
   const configArg = c.args?.[(c.args?.indexOf('--config') ?? -2) + 1];
   const configMount = c.volumeMounts?.find((m) => m.name === 'config');
   assert.equal(configArg, `${configMount?.mountPath}/vigil.yaml`);
+  // The pod metadata directories the DaemonSet mounts are the ones the agent reads.
+  const mounts = new Set(c.volumeMounts?.map((m) => m.mountPath));
+  assert.ok(mounts.has(config.kubernetes.pods_dir), config.kubernetes.pods_dir);
+  assert.ok(mounts.has(config.kubernetes.containers_dir), config.kubernetes.containers_dir);
   const rulesMount = c.volumeMounts?.find((m) => m.name === 'rules');
   assert.equal(rulesMount?.mountPath, '/etc/vigil/rules.d');
   assert.equal(

@@ -157,8 +157,15 @@ test('user, group, container, k8s', () => {
   assert.equal(value('container.id', ct), 'f00dfeedbeef');
   assert.equal(value('container.name', ct), 'web');
   assert.equal(value('container.image.repository', ct), 'nginx');
-  assert.equal(value('k8s.ns.name', ct), undefined);
-  assert.equal(lookupField('k8s.pod.name')?.available, false);
+  assert.equal(value('k8s.ns.name', ct), undefined, 'a container outside a pod');
+  const pod = { uid: '0c8a3c2e-4b1f-4d1a-9a43-2b6e0a0c9f11', name: 'web-0', namespace: 'shop' };
+  const inPod: EventOverrides = { proc: { container_id: 'f00dfeedbeef' }, container: { name: 'web', pod } };
+  assert.equal(value('k8s.ns.name', inPod), 'shop');
+  assert.equal(value('k8s.pod.name', inPod), 'web-0');
+  assert.equal(value('k8s.pod.uid', inPod), pod.uid);
+  assert.equal(value('k8s.pod.id', inPod), pod.uid);
+  assert.equal(value('k8s.pod.name', { container: { pod } }), undefined, 'a host process has no pod');
+  assert.equal(lookupField('k8s.pod.labels')?.available, false);
 });
 
 test('formatFieldValue renders as Falco: <NA>, decimal, true/false, lists', () => {

@@ -23,8 +23,11 @@ export const CONTAINER_FIELDS: FieldDef[] = [
   plain('container.id', 'string', "Container id (12 hex characters); 'host' outside containers", (ev) =>
     ev.proc.container_id === '' ? 'host' : ev.proc.container_id,
   ),
-  plain('container.name', 'string', "Container name; 'host' outside containers", (ev) =>
-    ev.proc.container_id === '' ? 'host' : ev.container?.name,
+  plain(
+    'container.name',
+    'string',
+    "Container name (in a pod: as the pod spec names it); 'host' outside containers",
+    (ev) => (ev.proc.container_id === '' ? 'host' : ev.container?.name),
   ),
   info('container.image', 'string', 'Image name with tag', (c) => c.image),
   info('container.image.repository', 'string', 'Image repository', (c) => c.image_repository),
