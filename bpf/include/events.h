@@ -97,6 +97,11 @@ enum vg_event_type {
 	VG_EVT_DUP2 = 100,
 	VG_EVT_DUP3 = 101,
 	VG_EVT_DUP = 102,
+	/* signal family: struct vg_signal */
+	VG_EVT_KILL = 110,
+	VG_EVT_TKILL = 111,
+	VG_EVT_TGKILL = 112,
+	VG_EVT_PIDFD_SEND_SIGNAL = 113,
 	VG_EVT_MAX = 128,
 };
 
@@ -324,6 +329,33 @@ struct vg_dup {
 	__u16 protocol;
 	__u16 str_len[1];
 	__u32 _pad;
+};
+
+/*
+ * VG_EVT_KILL, TKILL, TGKILL, PIDFD_SEND_SIGNAL: the arguments as passed, and
+ * the task the kernel generated the signal for (from the signal_generate
+ * tracepoint inside the call), with pids in the initial pid namespace.
+ *   kill               pid = pid (0: the caller's process group, -1: every
+ *                      process it may signal, < -1: process group -pid)
+ *   tkill              pid = tid
+ *   tgkill             pid = tgid, tid = tid
+ *   pidfd_send_signal  pid = the pidfd, flags
+ * target_* describe the first task signalled; 0 and "" when no signal was
+ * generated (signal 0, a refused call, no such process). `targets` counts the
+ * tasks signalled (a group or -1 reaches several); `hit_agent` is 1 when one of
+ * them belongs to the agent (vg_config.agent_tgid), whichever came first.
+ */
+struct vg_signal {
+	__s32 pid;
+	__s32 tid;
+	__u32 sig;
+	__u32 flags;
+	__u32 target_tgid;
+	__u32 target_tid;
+	__u32 targets;
+	__u16 result; /* for the first: 0 delivered, 1 ignored, 2 already pending, ... */
+	__u16 hit_agent;
+	char target_comm[VG_COMM_LEN];
 };
 
 /* Counters, one slot per CPU (BPF_MAP_TYPE_PERCPU_ARRAY `vg_stats`, key 0). */

@@ -78,6 +78,11 @@ export const EVENT_TYPES = [
   'dup',
   'dup2',
   'dup3',
+  // signals
+  'kill',
+  'tkill',
+  'tgkill',
+  'pidfd_send_signal',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -229,6 +234,25 @@ export interface ContainerInfo {
   start_ts?: number;
 }
 
+/**
+ * The process a call was aimed at (signals: kill, tkill, tgkill, pidfd_send_signal; ptrace), as
+ * the kernel named it (host pids), or from the pid as passed when the kernel did not say.
+ */
+export interface TargetInfo {
+  pid: number;
+  /** The thread aimed at (tkill, tgkill); else the pid. */
+  tid: number;
+  /** Its comm (as proc.name). */
+  name: string;
+  /** Its executable's full path and command line, from the process table; '' when not known. */
+  exe: string;
+  cmdline: string;
+  /** True when the target is the vigil agent that saw the event. */
+  is_agent: boolean;
+  /** Processes the call reached (a signal to a process group or to -1 reaches several). */
+  count?: number;
+}
+
 export interface VigilEvent {
   type: EventType;
   /** Kernel timestamp, ns since the epoch (a double: exact to about 0.25 µs). */
@@ -247,4 +271,6 @@ export interface VigilEvent {
   /** Raw numeric evt.rawarg values. */
   rawargs: Record<string, number>;
   container?: ContainerInfo;
+  /** The process the call was aimed at (signals, ptrace), when known. */
+  target?: TargetInfo;
 }

@@ -29,6 +29,7 @@ import type { EventCreds, ProcEntry, ProcessTable } from './process-table.js';
 import { cmdlineOf, splitNul } from './procfs.js';
 import { AF_INET, AF_INET6, AF_UNIX, readSockAddr, type SockAddr, tupleName } from './sockaddr.js';
 import { containerFromCgroup } from './container.js';
+import { decodeSignal, targetByPid } from './decode-signal.js';
 import { ContainerCatalog } from './container-info.js';
 import type { UserDb } from './users.js';
 
@@ -52,6 +53,8 @@ export interface DecoderOptions {
   table: ProcessTable;
   users: UserDb;
   bootToEpochNs: number;
+  /** The agent's pid, which signal and ptrace targets are compared with (default: this process). */
+  agentPid?: number;
   /** event.container for each container id (default: ids only, no pod metadata). */
   containers?: ContainerCatalog;
 }
@@ -67,6 +70,7 @@ export class Decoder {
   private readonly table: ProcessTable;
   private readonly users: UserDb;
   private readonly offsetNs: number;
+  private readonly agentPid: number;
   private userCache = new Map<number, UserInfo>();
   private groupCache = new Map<number, GroupInfo>();
   private usersGen = -1;
@@ -79,6 +83,7 @@ export class Decoder {
     this.table = opts.table;
     this.users = opts.users;
     this.offsetNs = opts.bootToEpochNs;
+    this.agentPid = opts.agentPid ?? process.pid;
     this.containers = opts.containers ?? new ContainerCatalog();
   }
 
@@ -143,6 +148,11 @@ export class Decoder {
         return this.net(w, rec, p);
       case 'dup':
         return this.dup(w, rec, p);
+      case 'signal': {
+        const ev = this.event(w, rec);
+        decodeSignal(ev, this.dv, this.b, p, this.table, this.agentPid);
+        return ev;
+      }
     }
   }
 
@@ -398,6 +408,7 @@ export class Decoder {
         args.addr = a2;
         args.data = a3;
         Object.assign(raw, { request: a0, pid: a1, addr: a2, data: a3 });
+        ev.target = targetByPid(this.table, ev, a1 | 0, a1 | 0, this.agentPid);
         break;
       case 'memfd_create':
         args.name = str0;

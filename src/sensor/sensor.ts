@@ -69,6 +69,10 @@ const PROGRAMS_OF: Partial<Record<EventType, string[]>> = {
   clone: ['sched_fork'],
   procexit: ['sched_exit'],
   chdir: ['enter_chdir', 'exit_chdir', 'enter_fchdir', 'exit_fchdir'],
+  kill: ['enter_kill', 'exit_kill', 'sig_generate'],
+  tkill: ['enter_tkill', 'exit_tkill', 'sig_generate'],
+  tgkill: ['enter_tgkill', 'exit_tgkill', 'sig_generate'],
+  pidfd_send_signal: ['enter_pidfd_send_signal', 'exit_pidfd_send_signal', 'sig_generate'],
 };
 /** Kept whatever is asked for: they maintain the process table (chdir: proc.cwd). */
 const ALWAYS: EventType[] = ['execve', 'clone', 'procexit', 'chdir'];
