@@ -101,6 +101,7 @@ export function toEvent(v: unknown, line = 0): VigilEvent {
   };
   if (isObject(v.fd)) ev.fd = v.fd as unknown as VigilEvent['fd'];
   if (isObject(v.fd2)) ev.fd2 = v.fd2 as unknown as VigilEvent['fd2'];
+  if (isObject(v.target)) ev.target = v.target as unknown as VigilEvent['target'];
   if (isObject(v.container)) ev.container = v.container as unknown as VigilEvent['container'];
   else if (p.container_id !== '') ev.container = { id: p.container_id };
   return ev;

@@ -13,6 +13,7 @@ import { FD_FIELDS } from './fd.js';
 import { FS_FIELDS } from './fs.js';
 import { K8S_FIELDS } from './k8s.js';
 import { PROC_FIELDS } from './proc.js';
+import { TARGET_FIELDS } from './target.js';
 import { THREAD_FIELDS } from './thread.js';
 import type { FieldDef, Getter } from './types.js';
 import { USER_FIELDS } from './user.js';
@@ -20,6 +21,7 @@ import { USER_FIELDS } from './user.js';
 /** Field classes in documentation order. */
 export const FIELD_CLASSES: ReadonlyArray<{ name: string; fields: readonly FieldDef[] }> = [
   { name: 'evt', fields: EVT_FIELDS },
+  { name: 'evt.target', fields: TARGET_FIELDS },
   { name: 'proc', fields: PROC_FIELDS },
   { name: 'thread', fields: THREAD_FIELDS },
   { name: 'user / group', fields: USER_FIELDS },
