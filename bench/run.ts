@@ -7,7 +7,7 @@
  *   pipeline  events/s and drops at increasing rates         [--seconds 5] [--rates a,b,...]
  *   engine    engine-only events/s (bench/engine.ts)         [--seconds 3]
  *   memory    RSS and process table under the loop           [--minutes 10]
- *   latency   alert latency p50/p99 under load               [--rate 50000] [--alerts 200] [--seconds 10]
+ *   latency   alert latency p50/p99 under load               [--rate 50000] [--alerts 200] [--seconds 10] [--warmup 2]
  *   sensor, ringbuf, outputs, engine-condition: the component benchmarks of their modules
  * With no name: overhead, pipeline, engine, latency, memory, in that order.
  */
@@ -32,6 +32,7 @@ const { values, positionals } = parseArgs({
     minutes: { type: 'string', default: '10' },
     rate: { type: 'string', default: '50000' },
     alerts: { type: 'string', default: '200' },
+    warmup: { type: 'string', default: '2' },
   },
 });
 
@@ -60,6 +61,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
       rate: Number(values.rate),
       alerts: Number(values.alerts),
       seconds: Number(values.seconds ?? 10),
+      warmup: Number(values.warmup),
     }),
   sensor: script('sensor'),
   ringbuf: script('ringbuf'),

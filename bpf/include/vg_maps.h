@@ -78,6 +78,14 @@ VG_MAP_DECL struct {
 	__type(value, struct vg_walk);
 } vg_walk SEC(".maps");
 
+/* When this CPU last forced a wakeup of the ring buffer reader (vg_record.h). */
+VG_MAP_DECL struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} vg_wakeup SEC(".maps");
+
 /* Keyed by tid: a thread is in at most one syscall. LRU bounds it when exits are missed. */
 VG_MAP_DECL struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

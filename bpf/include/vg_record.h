@@ -118,22 +118,34 @@ static __always_inline void vg_str_bytes(struct vg_rec *r, int i, const void *sr
 
 /*
  * Waking the reader costs more than building the record (an irq_work and,
- * in a VM, an IPI: 5 us against 0.8 us for an openat record, measured here).
- * So a record wakes the reader only when it takes the unread data across a
- * multiple of VG_WAKEUP_BYTES (a power of 2); in between, the reader finds
- * the records at its next poll timeout (the addon polls every 4 ms when
- * idle). A multiple rather than one threshold: two CPUs racing past it would
- * otherwise both skip the wakeup, and while the reader is behind, a wakeup
- * per VG_WAKEUP_BYTES keeps it going without one per record.
+ * in a VM, an IPI: 5 us against 0.8 us for an openat record, measured here),
+ * so not every record wakes it. A record wakes the reader when
+ *  - it takes the unread data across a multiple of VG_WAKEUP_BYTES (a power
+ *    of 2): while the reader is behind, that keeps it going; a multiple
+ *    rather than one threshold, or two CPUs racing past it would both skip;
+ *  - or this CPU has not woken it for VG_WAKEUP_NS: the first record after a
+ *    quiet spell is read at once, whatever its size (alert latency).
+ * The records in between are read by the reader's own polls: it polls every
+ * millisecond while records keep coming (native/src/ring_reader.cc), so no
+ * record waits more than about VG_WAKEUP_NS for it. At most 1,000 wakeups
+ * per second and CPU come from the time rule.
  */
-#define VG_WAKEUP_SHIFT 16 /* 64 KiB */
+#define VG_WAKEUP_SHIFT 16      /* 64 KiB */
+#define VG_WAKEUP_NS    1000000 /* 1 ms */
 
-static __always_inline __u64 vg_wakeup_flag(__u64 size) {
+static __always_inline __u64 vg_wakeup_flag(__u64 size, __u64 now) {
 	__u64 unread = bpf_ringbuf_query(&vg_events, BPF_RB_AVAIL_DATA);
+	__u32 zero = 0;
+	__u64 *last;
 
-	return (unread >> VG_WAKEUP_SHIFT) != ((unread + size) >> VG_WAKEUP_SHIFT)
-	           ? BPF_RB_FORCE_WAKEUP
-	           : BPF_RB_NO_WAKEUP;
+	if ((unread >> VG_WAKEUP_SHIFT) != ((unread + size) >> VG_WAKEUP_SHIFT))
+		return BPF_RB_FORCE_WAKEUP;
+	last = bpf_map_lookup_elem(&vg_wakeup, &zero);
+	if (last && now - *last >= VG_WAKEUP_NS) {
+		*last = now;
+		return BPF_RB_FORCE_WAKEUP;
+	}
+	return BPF_RB_NO_WAKEUP;
 }
 
 /* Output the record with its exact length; count it, or count the drop. */
@@ -149,7 +161,7 @@ static __always_inline int vg_rec_send(struct vg_rec *r) {
 	if (size > VG_SCRATCH_SIZE)
 		goto fail;
 	h->size = size;
-	if (bpf_ringbuf_output(&vg_events, r->buf, size, vg_wakeup_flag(size))) {
+	if (bpf_ringbuf_output(&vg_events, r->buf, size, vg_wakeup_flag(size, h->ts_ns))) {
 		if (s)
 			s->dropped++;
 		return 0;

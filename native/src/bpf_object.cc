@@ -385,6 +385,12 @@ Napi::Value BpfObjectWrap::OpenRingBuffer(const Napi::CallbackInfo &info) {
 	readerOptions.maxQueuedBatches = static_cast<size_t>(NumberOption(
 	    options, "maxQueuedBatches", static_cast<double>(readerOptions.maxQueuedBatches),
 	    static_cast<double>(kMaxQueuedBatches)));
+	if (options.Has("flushWhenIdle") && !options.Get("flushWhenIdle").IsUndefined()) {
+		if (!options.Get("flushWhenIdle").IsBoolean())
+			throw Napi::TypeError::New(env, "flushWhenIdle must be a boolean");
+		readerOptions.flushWhenIdle =
+		    options.Get("flushWhenIdle").As<Napi::Boolean>().Value();
+	}
 	if (readerOptions.maxQueuedBatches == 0)
 		throw Napi::RangeError::New(env, "maxQueuedBatches must be at least 1");
 

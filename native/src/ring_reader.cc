@@ -24,6 +24,11 @@ constexpr int kAbort = 2;
 // Upper bound on how long records sit unread when a program suppresses ring wakeups: it bounds
 // alert latency at low event rates (an empty poll costs a few microseconds, 250 times a second).
 constexpr int kIdlePollMs = 4;
+// While records keep coming (some arrived within kActiveHoldNs), the reader polls this often: a
+// producer that wakes the reader at most once per millisecond (bpf/include/vg_record.h) relies on
+// it for the records it does not wake it for.
+constexpr int kActivePollMs = 1;
+constexpr uint64_t kActiveHoldNs = 2 * kActivePollMs * 1000000ull;
 // The clock is read once per this many records while the ring keeps producing.
 constexpr uint32_t kClockEvery = 64;
 constexpr size_t kFrameHeader = 8;
@@ -66,10 +71,16 @@ struct RingReaderState {
 	std::atomic<uint64_t> bytes{0};
 	std::atomic<uint64_t> stalls{0};
 	std::atomic<int> error{0};
+	// Batches handed to JavaScript and not yet returned from its callback, and whether the
+	// reader holds an open batch: with flushWhenIdle, whichever side sees the other idle hands
+	// it over.
+	std::atomic<uint32_t> inflight{0};
+	std::atomic<bool> holding{false};
 	// Reader thread only.
 	Batch *current = nullptr;
 	uint64_t deadlineNs = 0;
 	uint32_t sinceClock = 0;
+	uint64_t lastDataNs = 0;
 	// Main thread only.
 	bool finalized = false;
 	std::vector<Napi::Promise::Deferred> drains;
@@ -91,7 +102,7 @@ struct RingReaderState {
 	}
 };
 
-void CallJs(Napi::Env env, Napi::Function onBatch, RingReaderState *, Batch *batch) {
+void CallJs(Napi::Env env, Napi::Function onBatch, RingReaderState *s, Batch *batch) {
 	if (env == nullptr || onBatch.IsEmpty()) {
 		FreeBatch(batch); // torn down: nobody will read it
 		return;
@@ -105,6 +116,10 @@ void CallJs(Napi::Env env, Napi::Function onBatch, RingReaderState *, Batch *bat
 		// Leave it pending: Node reports it as an uncaught exception, as for any callback.
 		e.ThrowAsJavaScriptException();
 	}
+	// JavaScript is idle now: the records the reader gathered meanwhile need not wait for a
+	// deadline.
+	if (s->inflight.fetch_sub(1) == 1 && s->options.flushWhenIdle && s->holding.load())
+		s->Wake();
 }
 
 namespace {
@@ -115,6 +130,7 @@ bool Flush(RingReaderState *s) {
 	if (batch == nullptr)
 		return true;
 	s->current = nullptr;
+	s->holding = false;
 	if (batch->len < batch->cap / 2) {
 		if (void *smaller = realloc(batch->data, batch->len)) {
 			batch->data = static_cast<uint8_t *>(smaller);
@@ -123,12 +139,14 @@ bool Flush(RingReaderState *s) {
 	}
 	size_t len = batch->len;
 	uint64_t records = batch->records;
+	s->inflight.fetch_add(1);
 	napi_status status = s->tsfn.NonBlockingCall(batch);
 	if (status == napi_queue_full) {
 		s->stalls.fetch_add(1, std::memory_order_relaxed);
 		status = s->tsfn.BlockingCall(batch);
 	}
 	if (status != napi_ok) {
+		s->inflight.fetch_sub(1);
 		FreeBatch(batch);
 		return false;
 	}
@@ -149,6 +167,7 @@ int OnSample(void *ctx, void *data, size_t size) {
 		if (bytes == nullptr)
 			return -ENOMEM;
 		s->current = new Batch{bytes, 0, cap, 0};
+		s->holding = true;
 		s->deadlineNs = NowNs() + static_cast<uint64_t>(s->options.maxWaitMs) * 1000000ull;
 		s->sinceClock = 0;
 	}
@@ -168,9 +187,9 @@ int OnSample(void *ctx, void *data, size_t size) {
 }
 
 int TimeoutMs(const RingReaderState *s) {
-	if (s->current == nullptr)
-		return kIdlePollMs;
 	uint64_t now = NowNs();
+	if (s->current == nullptr)
+		return now - s->lastDataNs < kActiveHoldNs ? kActivePollMs : kIdlePollMs;
 	if (now >= s->deadlineNs)
 		return 0;
 	return static_cast<int>((s->deadlineNs - now + 999999) / 1000000);
@@ -205,7 +224,13 @@ void Run(RingReaderState *s) {
 			s->error = -consumed;
 			break;
 		}
-		bool due = s->current != nullptr && (request == kDrain || NowNs() >= s->deadlineNs);
+		if (consumed > 0)
+			s->lastDataNs = NowNs();
+		// The ring is read dry: hand over what was gathered if JavaScript has nothing to
+		// do.
+		bool idle = s->options.flushWhenIdle && s->inflight.load() == 0;
+		bool due = s->current != nullptr &&
+		           (request == kDrain || idle || NowNs() >= s->deadlineNs);
 		if (due && !Flush(s))
 			break;
 		if (request == kDrain)

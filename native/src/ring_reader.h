@@ -2,9 +2,12 @@
 //
 // Each sample is copied into the current batch framed as [u32 length][u32 0][bytes][pad to 8].
 // A batch goes to JavaScript (one zero-copy Buffer per batch) when the next record would not fit
-// in batchBytes or maxWaitMs after its first record. At most maxQueuedBatches wait for JavaScript;
-// beyond that the reader blocks, the kernel ring fills and the kernel counts the drops, so the
-// addon's memory stays bounded.
+// in batchBytes or maxWaitMs after its first record, and with flushWhenIdle also as soon as the
+// ring is read dry while JavaScript has no batch left to handle: batches are as large as
+// JavaScript's backlog makes them, and a record never waits in the reader for a deadline while
+// JavaScript is idle (alert latency). At most maxQueuedBatches wait for JavaScript; beyond that the
+// reader blocks, the kernel ring fills and the kernel counts the drops, so the addon's memory stays
+// bounded.
 #pragma once
 
 #include <napi.h>
@@ -23,6 +26,7 @@ struct RingReaderOptions {
 	size_t batchBytes = 256 * 1024;
 	int maxWaitMs = 5;
 	size_t maxQueuedBatches = 64;
+	bool flushWhenIdle = false;
 };
 
 struct RingReaderState;

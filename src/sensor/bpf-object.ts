@@ -113,6 +113,11 @@ export interface RingBufferOptions {
   maxWaitMs?: number;
   /** Batches waiting for JavaScript before the reader blocks (default 64). */
   maxQueuedBatches?: number;
+  /**
+   * Also hand a batch over as soon as the ring is read dry while JavaScript has no batch to handle
+   * (default false): batches then grow only as large as JavaScript's backlog, for low latency.
+   */
+  flushWhenIdle?: boolean;
 }
 
 export interface RingBufferStats {

@@ -168,7 +168,8 @@ export class Sensor {
         }
       }
       const s = sensor;
-      object.openRingBuffer('vg_events', (batch) => s.onBatch(batch));
+      // flushWhenIdle: a record never waits in the reader while JavaScript has nothing to do.
+      object.openRingBuffer('vg_events', (batch) => s.onBatch(batch), { flushWhenIdle: true });
       // Seeded after the probes are on, in this same tick: whatever starts from now on is in
       // the ring, and the ring's batches are decoded after this, on top of the seed.
       sensor.table.seedFromProc();
