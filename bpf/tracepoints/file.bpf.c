@@ -9,6 +9,7 @@
  * those constants, so every program carries only the code its syscall needs.
  */
 #include "vg_path.h"
+#include "vg_open_filter.h"
 #include "../enforce/vg_enforce.h"
 
 #define VG_A_NONE      -1
@@ -58,33 +59,40 @@ static __always_inline int vg_file_exit(struct trace_event_raw_sys_exit *ctx, __
 	struct vg_rec r;
 	long ret = ctx->ret;
 
+	__u32 flags = 0, mode = 0;
+
 	if (!vg_unstash_args(type, &a))
+		return 0;
+	if (d.how) {
+		struct open_how how = {};
+
+		bpf_probe_read_user(&how, sizeof(how), (void *)a.args[d.flags & 7]);
+		flags = how.flags;
+		mode = how.mode;
+	} else {
+		if (d.flags >= 0)
+			flags = a.args[d.flags & 7];
+		if (d.mode >= 0)
+			mode = a.args[d.mode & 7];
+	}
+	if (type == VG_EVT_CREAT)
+		flags = VG_CREAT_FLAGS;
+	/* Before anything is built: most opens match no rule (the open prefilter). */
+	if (d.open && !vg_open_wanted((const char *)a.args[d.path & 7], flags, ret))
 		return 0;
 	f = vg_rec_begin(&r, type, ret, sizeof(*f));
 	if (!f)
 		return 0;
 	r.lens = f->str_len;
 	f->dirfd = d.dirfd >= 0 ? (int)a.args[d.dirfd & 7] : VG_AT_FDCWD;
-	if (d.how) {
-		struct open_how how = {};
-
-		bpf_probe_read_user(&how, sizeof(how), (void *)a.args[d.flags & 7]);
-		f->flags = how.flags;
-		f->mode = how.mode;
-	} else {
-		if (d.flags >= 0)
-			f->flags = a.args[d.flags & 7];
-		if (d.mode >= 0)
-			f->mode = a.args[d.mode & 7];
-	}
+	f->flags = flags;
+	f->mode = mode;
 	if (d.uid >= 0)
 		f->uid = a.args[d.uid & 7];
 	if (d.gid >= 0)
 		f->gid = a.args[d.gid & 7];
 	if (d.length >= 0)
 		f->length = a.args[d.length & 7];
-	if (type == VG_EVT_CREAT)
-		f->flags = VG_CREAT_FLAGS;
 
 	if (d.open) {
 		f->fd = ret >= 0 ? ret : -1;

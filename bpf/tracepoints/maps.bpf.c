@@ -6,5 +6,6 @@
 #define VG_DEFINE_MAPS
 #include "vg_common.h"
 #include "../enforce/vg_enforce_maps.h"
+#include "vg_open_filter.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

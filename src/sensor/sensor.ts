@@ -22,6 +22,8 @@ import { Decoder } from './decode.js';
 import type { PodDirectory } from './k8s-pods.js';
 import { LAYOUT, VG_EVT_MAX, WIRE_VALUE_BY_TYPE } from './layout.js';
 import { ensureMounts, type MountResult } from './mounts.js';
+import type { OpenFilterPlan } from './open-filter.js';
+import { OpenFilterMaps, type OpenFilterStats } from './open-filter-maps.js';
 import { ProcessTable } from './process-table.js';
 import { UserDb } from './users.js';
 
@@ -44,6 +46,8 @@ export interface SensorOptions {
   ancestorDepth?: number;
   /** Called with what had to be mounted (tracefs, securityfs, bpffs). */
   onMounts?: (results: MountResult[]) => void;
+  /** The kernel-side open prefilter for the loaded rules (open-filter.ts); default: off. */
+  openFilter?: OpenFilterPlan;
   /** Kubernetes pod metadata for containers in pods (default: container ids only). */
   pods?: PodDirectory;
 }
@@ -113,6 +117,7 @@ export class Sensor {
   private stopped = false;
   /** Event types asked for that this kernel (or object) cannot report. */
   unavailableTypes: EventType[] = [];
+  private readonly openFilter: OpenFilterMaps;
 
   private constructor(
     private readonly object: BpfObject,
@@ -121,6 +126,7 @@ export class Sensor {
     opts: SensorOptions,
   ) {
     const offset = bootToEpochNs();
+    this.openFilter = new OpenFilterMaps(object);
     this.users = new UserDb();
     this.table = new ProcessTable({
       bootToEpochNs: offset,
@@ -159,6 +165,7 @@ export class Sensor {
       }
       sensor = new Sensor(object, want, opts.onEvents, opts);
       sensor.unavailableTypes = missing;
+      if (opts.openFilter) sensor.setOpenFilter(opts.openFilter);
       for (const p of object.programs()) {
         if (!p.autoload) continue;
         try {
@@ -188,6 +195,16 @@ export class Sensor {
     this.records += this.decoder.decodeBatch(batch, events, this.want);
     this.decodeNs += Number(process.hrtime.bigint() - t0);
     if (events.length > 0) this.onEvents(events);
+  }
+
+  /** Replaces the open prefilter (on a rule reload), atomically for the probes. */
+  setOpenFilter(plan: OpenFilterPlan): void {
+    this.openFilter.write(plan);
+  }
+
+  /** Opens the prefilter dropped in the kernel, and those it reported. */
+  openFilterStats(): OpenFilterStats {
+    return this.object.closed ? { filtered: 0, passed: 0 } : this.openFilter.stats();
   }
 
   /** Kernel counters (summed over CPUs) and user-space counts, read now. */

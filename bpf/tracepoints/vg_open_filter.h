@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR Apache-2.0) */
+/*
+ * The open prefilter: the exit_open* programs ask vg_open_wanted() before
+ * they build a record, and drop opens no loaded rule can match. User space
+ * (src/sensor/open-filter.ts) derives from the rules what an open must look
+ * like to possibly match, and writes it here:
+ *
+ *   vg_of_slot[gen & 1]  whether the filter is on, the flag need of rules
+ *                        that constrain no path, the flag need of rules that
+ *                        need a path component, and a bloom bitmap of those
+ *                        components;
+ *   vg_of_prefix         LPM trie: generation byte + path prefix (an exact
+ *                        path ends with its NUL) -> flag need;
+ *   vg_of_suffix         LPM trie: generation byte + reversed path suffix.
+ *
+ * A reload fills the other generation, then flips vg_of_cfg.gen (one u32),
+ * then deletes the old entries: a program sees one whole generation.
+ *
+ * Only an absolute path in normal form (no "//", "." or ".." component, no
+ * trailing '/'), all ASCII and shorter than a key is judged: then fd.name in
+ * user space is that path byte for byte. Any other open is reported.
+ */
+#ifndef VIGIL_VG_OPEN_FILTER_H
+#define VIGIL_VG_OPEN_FILTER_H
+
+#define VG_OF_KEY         256 /* LPM trie data bytes: at most 256 */
+#define VG_OF_BLOOM_WORDS 64  /* 4096 bits */
+#define VG_OF_ENTRIES     4096
+#define VG_OF_FNV_BASIS   2166136261u
+#define VG_OF_FNV_PRIME   16777619u
+
+struct vg_of_key {
+	__u32 prefixlen; /* bits */
+	__u8 data[VG_OF_KEY];
+};
+
+/* What the open's flags and result must be: access mode m allowed when bit m of acc is set. */
+struct vg_of_need {
+	__u8 acc;
+	__u8 success; /* the open must have returned an fd */
+	__u16 _pad;
+	__u32 bits; /* 0, or at least one of these flags must be set */
+};
+
+struct vg_of_slot {
+	__u32 on;
+	__u32 _pad;
+	struct vg_of_need any;  /* rules with no path constraint (acc 0: none) */
+	struct vg_of_need comp; /* rules needing a component of the bloom bitmap */
+	__u64 bloom[VG_OF_BLOOM_WORDS];
+};
+
+struct vg_of_cfg {
+	__u32 gen;
+	__u32 _pad;
+};
+
+/* Per CPU: the path forwards and reversed, and the scan's state (in map memory: see vg_path.h). */
+struct vg_of_buf {
+	struct vg_of_key fwd;
+	struct vg_of_key rev;
+	__u32 len; /* path bytes, NUL not counted */
+	__u32 h;   /* FNV-1a of the component so far */
+	__u32 clen;
+	__u32 cdots;
+};
+
+/* Opens judged by the filter: dropped, and reported. */
+struct vg_of_stats {
+	__u64 filtered;
+	__u64 passed;
+};
+
+VG_MAP_DECL struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vg_of_cfg);
+} vg_of_cfg SEC(".maps");
+
+VG_MAP_DECL struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct vg_of_slot);
+} vg_of_slot SEC(".maps");
+
+VG_MAP_DECL struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, VG_OF_ENTRIES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct vg_of_key);
+	__type(value, struct vg_of_need);
+} vg_of_prefix SEC(".maps");
+
+VG_MAP_DECL struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, VG_OF_ENTRIES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct vg_of_key);
+	__type(value, struct vg_of_need);
+} vg_of_suffix SEC(".maps");
+
+VG_MAP_DECL struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vg_of_buf);
+} vg_of_buf SEC(".maps");
+
+VG_MAP_DECL struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vg_of_stats);
+} vg_of_stats SEC(".maps");
+
+#ifndef VG_DEFINE_MAPS
+
+static __always_inline bool vg_of_need_ok(const struct vg_of_need *n, __u32 flags, long ret) {
+	if (!n || !(n->acc & (1u << (flags & 3))))
+		return false;
+	if (n->success && ret < 0)
+		return false;
+	return !n->bits || (flags & n->bits);
+}
+
+struct vg_of_scan {
+	__u32 slot;
+	bool pass; /* not judged: report it */
+	bool hit;  /* a component is in the bloom bitmap */
+};
+
+static __always_inline struct vg_of_buf *vg_of_buf_get(void) {
+	__u32 zero = 0;
+	return bpf_map_lookup_elem(&vg_of_buf, &zero);
+}
+
+/*
+ * One byte of the path, k = i + 1 (byte 0 is the leading '/'); k == len is
+ * a virtual '/' that ends the last component. Copies the byte into the
+ * reversed key, hashes components, and stops on what cannot be judged.
+ */
+static long vg_of_step(__u64 i, void *arg) {
+	struct vg_of_scan *s = arg;
+	struct vg_of_buf *b = vg_of_buf_get();
+	struct vg_of_slot *slot = bpf_map_lookup_elem(&vg_of_slot, &s->slot);
+	__u32 k = i + 1, len, bit;
+	__u8 c;
+
+	if (!b || !slot) {
+		s->pass = true;
+		return 1;
+	}
+	len = b->len;
+	if (k > len || len >= VG_OF_KEY - 2)
+		return 1;
+	c = k < len ? b->fwd.data[(k + 1) & 0xff] : '/';
+	if (c >= 0x80) {
+		s->pass = true;
+		return 1;
+	}
+	if (c != '/') {
+		b->h = (b->h ^ c) * VG_OF_FNV_PRIME;
+		b->clen++;
+		if (c == '.')
+			b->cdots++;
+		b->rev.data[(len - k) & 0xff] = c;
+		return 0;
+	}
+	/* A component ends: empty ("//", trailing '/'), "." and ".." are resolved in user space. */
+	if (b->clen == 0 || (b->cdots == b->clen && b->clen <= 2)) {
+		s->pass = true;
+		return 1;
+	}
+	bit = b->h & (VG_OF_BLOOM_WORDS * 64 - 1);
+	if (slot->bloom[(bit >> 6) & (VG_OF_BLOOM_WORDS - 1)] & (1ull << (bit & 63)))
+		s->hit = true;
+	b->h = VG_OF_FNV_BASIS;
+	b->clen = 0;
+	b->cdots = 0;
+	if (k < len)
+		b->rev.data[(len - k) & 0xff] = '/';
+	return 0;
+}
+
+static __always_inline void vg_of_count(bool passed) {
+	__u32 zero = 0;
+	struct vg_of_stats *st = bpf_map_lookup_elem(&vg_of_stats, &zero);
+
+	if (!st)
+		return;
+	if (passed)
+		st->passed++;
+	else
+		st->filtered++;
+}
+
+static __always_inline bool vg_open_judge(const char *upath, __u32 flags, long ret) {
+	__u32 zero = 0;
+	struct vg_of_cfg *cfg = bpf_map_lookup_elem(&vg_of_cfg, &zero);
+	struct vg_of_scan s = {};
+	struct vg_of_slot *slot;
+	struct vg_of_need *n;
+	struct vg_of_buf *b;
+	__u8 gen;
+	long len;
+
+	if (!cfg)
+		return true;
+	gen = cfg->gen;
+	s.slot = gen & 1;
+	slot = bpf_map_lookup_elem(&vg_of_slot, &s.slot);
+	if (!slot || !slot->on || vg_of_need_ok(&slot->any, flags, ret))
+		return true;
+	b = vg_of_buf_get();
+	if (!b || !upath)
+		return true;
+	len = bpf_probe_read_user_str(b->fwd.data + 1, VG_OF_KEY - 1, upath);
+	/* Empty, unreadable, or possibly cut: not judged. */
+	if (len <= 1 || len >= VG_OF_KEY - 2 || b->fwd.data[1] != '/')
+		return true;
+	b->len = len - 1;
+	b->h = VG_OF_FNV_BASIS;
+	b->clen = 0;
+	b->cdots = 0;
+	b->rev.data[b->len & 0xff] = '/';
+	bpf_loop(b->len, vg_of_step, &s, 0);
+	if (s.pass)
+		return true;
+	if (s.hit && vg_of_need_ok(&slot->comp, flags, ret))
+		return true;
+	b->fwd.data[0] = gen;
+	b->fwd.prefixlen = (b->len + 2) * 8; /* generation byte, path, NUL */
+	n = bpf_map_lookup_elem(&vg_of_prefix, &b->fwd);
+	if (vg_of_need_ok(n, flags, ret))
+		return true;
+	b->rev.data[0] = gen;
+	b->rev.prefixlen = (b->len + 1) * 8;
+	n = bpf_map_lookup_elem(&vg_of_suffix, &b->rev);
+	return vg_of_need_ok(n, flags, ret);
+}
+
+/* Whether an open of upath with these flags and this result is reported (counted either way). */
+static __always_inline bool vg_open_wanted(const char *upath, __u32 flags, long ret) {
+	bool want = vg_open_judge(upath, flags, ret);
+
+	vg_of_count(want);
+	return want;
+}
+
+#endif /* VG_DEFINE_MAPS */
+#endif /* VIGIL_VG_OPEN_FILTER_H */

@@ -1,0 +1,94 @@
+/**
+ * Writes an open-filter plan (open-filter.ts) into the sensor object's maps
+ * (bpf/tracepoints/vg_open_filter.h) with a generation swap: the entries and the
+ * slot of generation gen + 1 first, then one write of vg_of_cfg makes it current,
+ * then the previous generation's trie entries are deleted. A program always sees
+ * one whole generation.
+ */
+import type { BpfObject } from './bpf-object.js';
+import { BLOOM_BITS, KEY_DATA, type FlagNeed, type OpenFilterPlan } from './open-filter.js';
+
+const KEY_SIZE = 4 + KEY_DATA;
+const NEED_SIZE = 8;
+const SLOT_SIZE = 24 + BLOOM_BITS / 8;
+const ZERO = new Uint8Array(4);
+
+export interface OpenFilterStats {
+  /** Opens dropped in the kernel, and opens reported (judged or not), summed over CPUs. */
+  filtered: number;
+  passed: number;
+}
+
+function needBytes(n: FlagNeed | null, into = Buffer.alloc(NEED_SIZE), at = 0): Buffer {
+  if (n === null) return into;
+  into.writeUInt8(n.acc, at);
+  into.writeUInt8(n.success ? 1 : 0, at + 1);
+  into.writeUInt32LE(n.bits >>> 0, at + 4);
+  return into;
+}
+
+function trieKey(gen: number, bytes: Buffer): Buffer {
+  const k = Buffer.alloc(KEY_SIZE);
+  k.writeUInt32LE((1 + bytes.length) * 8, 0);
+  k.writeUInt8(gen & 0xff, 4);
+  bytes.copy(k, 5);
+  return k;
+}
+
+/** FNV-1a over a component's bytes, as vg_of_step hashes it. */
+export function componentBit(component: string): number {
+  let h = 2166136261;
+  for (const c of Buffer.from(component, 'latin1')) h = Math.imul(h ^ c, 16777619) >>> 0;
+  return h & (BLOOM_BITS - 1);
+}
+
+function slotBytes(plan: OpenFilterPlan): Buffer {
+  const v = Buffer.alloc(SLOT_SIZE);
+  v.writeUInt32LE(plan.on ? 1 : 0, 0);
+  needBytes(plan.anyNeed, v, 8);
+  needBytes(plan.componentNeed, v, 16);
+  for (const c of plan.components) {
+    const bit = componentBit(c);
+    v[24 + (bit >> 3)] |= 1 << (bit & 7);
+  }
+  return v;
+}
+
+export class OpenFilterMaps {
+  private gen = 0;
+
+  constructor(private readonly object: BpfObject) {}
+
+  /** Makes this plan the one the probes use (see the file comment). */
+  write(plan: OpenFilterPlan): void {
+    const next = (this.gen + 1) >>> 0;
+    if (plan.on) {
+      for (const [k, need] of plan.prefixes) {
+        this.object.mapUpdate('vg_of_prefix', trieKey(next, Buffer.from(k, 'latin1')), needBytes(need));
+      }
+      for (const [k, need] of plan.suffixes) {
+        const reversed = Buffer.from(k, 'latin1').reverse();
+        this.object.mapUpdate('vg_of_suffix', trieKey(next, reversed), needBytes(need));
+      }
+    }
+    const slot = Buffer.alloc(4);
+    slot.writeUInt32LE(next & 1);
+    this.object.mapUpdate('vg_of_slot', slot, slotBytes(plan));
+    const cfg = Buffer.alloc(8);
+    cfg.writeUInt32LE(next, 0);
+    this.object.mapUpdate('vg_of_cfg', ZERO, cfg);
+    this.gen = next;
+    for (const map of ['vg_of_prefix', 'vg_of_suffix']) {
+      for (const k of this.object.mapKeys(map)) if (k[4] !== (next & 0xff)) this.object.mapDelete(map, k);
+    }
+  }
+
+  stats(): OpenFilterStats {
+    const s = { filtered: 0, passed: 0 };
+    for (const v of this.object.mapLookupPercpu('vg_of_stats', ZERO) ?? []) {
+      s.filtered += Number(v.readBigUInt64LE(0));
+      s.passed += Number(v.readBigUInt64LE(8));
+    }
+    return s;
+  }
+}
