@@ -22,6 +22,7 @@ import {
   HDR_F_EXE_FROM_MEMFD,
   HDR_F_EXE_UPPER_LAYER,
   HDR_F_EXE_WRITABLE,
+  HDR_F_DENIED,
 } from './layout.js';
 import { EXEC_STR, LAYOUT, WIRE_BY_VALUE, type WireEventType } from './layout.js';
 import { resolvePath } from './paths.js';
@@ -109,7 +110,11 @@ export class Decoder {
       }
       n++;
       const ev = this.decodeAt(rec, len, want);
-      if (ev !== null) out.push(ev);
+      if (ev !== null) {
+        if ((dv.getUint16(rec + H.flags, true) & HDR_F_DENIED) !== 0)
+          DENIALS.set(ev, dv.getUint32(rec + H.deny_rule, true));
+        out.push(ev);
+      }
       o = rec + ((len + 7) & ~7);
     }
     this.table.reap(this.nowMs);
@@ -125,7 +130,9 @@ export class Decoder {
       this.malformed++;
       return null;
     }
-    const wanted = want === undefined || want[typeValue] !== 0;
+    // A denial's record is always wanted: it carries the alert of the rule that denied.
+    const wanted =
+      want === undefined || want[typeValue] !== 0 || (dv.getUint16(rec + H.flags, true) & HDR_F_DENIED) !== 0;
     // Only process records change state: other unwanted records can be skipped whole.
     if (!wanted && w.family !== 'exec' && w.family !== 'fork' && w.family !== 'exit' && typeValue !== 4) {
       return null;
@@ -297,6 +304,7 @@ export class Decoder {
     // Falco's proc.name is the kernel's comm, which exec has just set from the file name run
     // (so a script's name, not its interpreter's; 15 bytes at most, as Falco's rules expect).
     const name = c.comm || exe.slice(exe.lastIndexOf('/') + 1);
+    if ((flags & HDR_F_DENIED) !== 0) return this.deniedExec(w, rec, p, exe, args, argc);
     const cgroup = this.utf8(s, EXEC_STR.cgroup);
     const entry: ProcEntry = {
       pid,
@@ -336,6 +344,45 @@ export class Decoder {
     const ev = this.base(w, rec, this.table.info(pid, c), c);
     ev.args = { exe: args[0] ?? '', args: args.slice(1).join(' '), filename: exe, cwd: entry.cwd, res: 0 };
     ev.rawargs = { argc };
+    return ev;
+  }
+
+  /**
+   * An exec a BPF LSM program refused: the process goes on as it was (the table is not touched),
+   * and the event describes the program it was refused, as an exec event would have.
+   */
+  private deniedExec(
+    w: WireEventType,
+    rec: number,
+    p: number,
+    exe: string,
+    args: string[],
+    argc: number,
+  ): VigilEvent {
+    const c = this.creds(rec);
+    const caller = this.table.info(this.dv.getUint32(rec + H.pid, true), c);
+    const name = exe.slice(exe.lastIndexOf('/') + 1).slice(0, 15);
+    const proc: ProcessInfo = {
+      ...caller,
+      name,
+      comm: name,
+      exe,
+      args,
+      cmdline: cmdlineOf(name, args),
+      exe_ino: this.u64(p + EX.exe_ino),
+      exe_from_memfd: false,
+      exe_upper_layer: false,
+      exe_writable: false,
+    };
+    const ev = this.base(w, rec, proc, c);
+    ev.args = {
+      exe: args[0] ?? '',
+      args: args.slice(1).join(' '),
+      filename: exe,
+      cwd: proc.cwd,
+      res: resArg(ev.ret),
+    };
+    ev.rawargs = { argc, res: ev.ret };
     return ev;
   }
 
@@ -701,6 +748,14 @@ export class Decoder {
     if (w.type === 'dup3') ev.args.flags = F.renderFlags(F.DUP3_FLAGS, flags);
     return ev;
   }
+}
+
+/** Events decoded from a BPF LSM denial's record, and the policy rule id that denied (0: self-protection). */
+const DENIALS = new WeakMap<VigilEvent, number>();
+
+/** The rule id of the BPF LSM denial this event reports (0: self-protection), or undefined. */
+export function denialOf(ev: VigilEvent): number | undefined {
+  return DENIALS.get(ev);
 }
 
 const CRED_ARGS: Partial<Record<string, readonly string[]>> = {
