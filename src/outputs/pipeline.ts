@@ -132,7 +132,9 @@ export async function openOutputs(
     const sinks = config.sinks ?? [{ type: 'stdout' } as SinkConfig];
     const names = sinkNames(sinks) as string[]; // no duplicates: checked above
     for (const [i, cfg] of sinks.entries()) {
-      runners.push(buildRunner(cfg, i, names[i], () => store, logger, redactor, opts));
+      runners.push(
+        buildRunner(cfg, i, names[i], () => store, logger, redactor, opts, storeCfg.synchronous === 'full'),
+      );
     }
   } catch (err) {
     await checkpointer?.stop();
@@ -222,10 +224,17 @@ function buildRunner(
   logger: Logger,
   redactor: Redactor,
   opts: OpenOutputsOptions,
+  fsync: boolean,
 ): SinkRunner {
   const where = `outputs.sinks[${index}] (${name})`;
   const d = sinkDefaults(cfg.type);
-  const output = createSink(cfg, { where, logger, redactor, isTTY: opts.isTTY ?? !!process.stdout.isTTY });
+  const output = createSink(cfg, {
+    where,
+    logger,
+    redactor,
+    isTTY: opts.isTTY ?? !!process.stdout.isTTY,
+    fsync,
+  });
   const windowMs = cfg.rate_limit?.window_ms ?? (cfg.dedup_window_ms || 60_000);
   return new SinkRunner(
     output,

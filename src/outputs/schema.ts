@@ -40,6 +40,17 @@ const MIGRATIONS: ((db: Database.Database) => void)[] = [
       );
     `);
   },
+  // 2: only the indexes `vigil alerts` queries use (time, rule, container; ids for --follow and the
+  // outbox are the rowid). Each index is a B-tree insert per alert and pages rewritten per commit:
+  // priority (8 values: a rowid scan is as good), hostname, pid and exe were never queried.
+  (db) => {
+    db.exec(`
+      DROP INDEX IF EXISTS alerts_priority;
+      DROP INDEX IF EXISTS alerts_hostname;
+      DROP INDEX IF EXISTS alerts_pid;
+      DROP INDEX IF EXISTS alerts_exe;
+    `);
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -29,10 +29,59 @@ test('schema: WAL, versioned, indexed columns; a newer schema is refused', () =>
   )
     .map((r) => /\((\w+)\)/.exec(r.sql)![1])
     .sort();
-  assert.deepEqual(indexed, ['container_id', 'exe', 'hostname', 'pid', 'priority', 'rule', 'time_ms']);
+  assert.deepEqual(indexed, ['container_id', 'rule', 'time_ms'], 'only what vigil alerts queries');
   db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
   db.close();
-  assert.throws(() => AlertStore.open(path), /schema version 2 is newer than this vigil understands \(1\)/);
+  assert.throws(
+    () => AlertStore.open(path),
+    new RegExp(
+      `schema version ${SCHEMA_VERSION + 1} is newer than this vigil understands \\(${SCHEMA_VERSION}\\)`,
+    ),
+  );
+});
+
+test('a version 1 store (seven indexes) migrates: unqueried indexes dropped, alerts and cursors kept', () => {
+  const path = join(dir, 'v1.db');
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.exec(`
+    CREATE TABLE alerts (id INTEGER PRIMARY KEY, uuid TEXT NOT NULL, time TEXT NOT NULL, time_ms INTEGER NOT NULL,
+      rule TEXT NOT NULL, priority INTEGER NOT NULL, hostname TEXT NOT NULL, container_id TEXT NOT NULL,
+      pid INTEGER, exe TEXT, json TEXT NOT NULL);
+    CREATE INDEX alerts_time ON alerts(time_ms);
+    CREATE INDEX alerts_rule ON alerts(rule);
+    CREATE INDEX alerts_priority ON alerts(priority);
+    CREATE INDEX alerts_hostname ON alerts(hostname);
+    CREATE INDEX alerts_container ON alerts(container_id);
+    CREATE INDEX alerts_pid ON alerts(pid);
+    CREATE INDEX alerts_exe ON alerts(exe);
+    CREATE TABLE outbox_cursor (sink TEXT PRIMARY KEY, acked_id INTEGER NOT NULL);
+    CREATE TABLE outbox_inflight (sink TEXT PRIMARY KEY, delivery_id TEXT NOT NULL, last_id INTEGER NOT NULL,
+      alert_ids TEXT NOT NULL, summaries TEXT NOT NULL);
+    INSERT INTO outbox_cursor VALUES ('file', 1);
+  `);
+  const a = makeAlert(1);
+  db.prepare(
+    `INSERT INTO alerts (uuid, time, time_ms, rule, priority, hostname, container_id, pid, exe, json)
+     VALUES (?, ?, 0, ?, 4, ?, '', 1, '/x', ?)`,
+  ).run(a.uuid, a.time, a.rule, a.hostname, JSON.stringify(a));
+  db.pragma('user_version = 1');
+  db.close();
+
+  const store = AlertStore.open(path);
+  assert.equal(store.count(), 1);
+  assert.equal(store.getCursor('file'), 1);
+  assert.equal(store.query({ rule: a.rule, maxRank: 4 }).length, 1);
+  store.close();
+  const check = new Database(path, { readonly: true });
+  assert.equal(check.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+  const names = (
+    check.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL").all() as {
+      name: string;
+    }[]
+  ).map((r) => r.name);
+  assert.deepEqual(names.sort(), ['alerts_container', 'alerts_rule', 'alerts_time']);
+  check.close();
 });
 
 test('retention by age, then by size, oldest first', () => {

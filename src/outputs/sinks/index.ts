@@ -17,6 +17,8 @@ export interface SinkContext {
   logger: Logger;
   redactor: Redactor;
   isTTY: boolean;
+  /** The store fsyncs each commit (synchronous: full): sinks writing local files fsync each batch too. */
+  fsync: boolean;
 }
 
 /** Per-type defaults of the config keys batch.max_size, batch.max_wait_ms and durable. */
@@ -47,7 +49,7 @@ export function createSink(cfg: SinkConfig, ctx: SinkContext): Output {
     case 'stdout':
       return new StdoutSink(cfg, ctx);
     case 'file':
-      return new FileSink(cfg);
+      return new FileSink(cfg, ctx.fsync);
     case 'http':
       return new HttpSink(cfg, ctx);
     case 'syslog':
