@@ -5,7 +5,13 @@
 import { probeKernelFeatures, type CheckStatus, type KernelFeatures } from '../sensor/kernel-features.js';
 import { loadConfig } from '../config/index.js';
 import { loadRuleset } from '../engine/load.js';
-import { formatProbeReasons, probeReasons, type ProbeReason } from '../sensor/probe-report.js';
+import {
+  formatOpenFilter,
+  formatProbeReasons,
+  probeReasons,
+  type ProbeReason,
+} from '../sensor/probe-report.js';
+import { deriveOpenFilter } from '../sensor/open-filter.js';
 
 export interface DoctorOptions {
   json?: boolean;
@@ -45,21 +51,24 @@ export async function run(opts: DoctorOptions): Promise<number> {
   const report = await probeKernelFeatures({ ringBufferBytes, podsDir });
   // The probes `vigil run` would attach with these rules, and the rules that need each one.
   let probes: ProbeReason[] | null = null;
+  let openFilter: string | null = null;
   try {
     if (rulePaths.length > 0) {
       const rs = loadRuleset(rulePaths);
       probes = probeReasons(rs.enabledRules, rs.eventTypes());
+      openFilter = formatOpenFilter(deriveOpenFilter(rs.enabledRules));
     }
   } catch (err) {
     configNote += `rules: ${(err as Error).message.split('\n')[0]}\n`;
   }
   if (opts.json) {
-    process.stdout.write(JSON.stringify({ ...report, probes }) + '\n');
+    process.stdout.write(JSON.stringify({ ...report, probes, openFilter }) + '\n');
   } else {
     process.stdout.write(formatReport(report));
     if (probes !== null) {
       process.stdout.write(`\nprobes for the rules in ${rulePaths.join(', ')} (event type: why it is on)\n`);
       for (const line of formatProbeReasons(probes)) process.stdout.write(`  ${line}\n`);
+      process.stdout.write(`  open prefilter: ${openFilter}\n`);
     }
   }
   if (configNote) process.stderr.write(configNote);

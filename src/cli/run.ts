@@ -4,13 +4,14 @@
  * with metrics, health, SIGHUP reload and SIGTERM shutdown. No detection logic
  * lives here: each part is its own module.
  */
+import { resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { loadConfig, resolveHostname, bundledRulesDir, type VigilConfig } from '../config/index.js';
 import type { Priority } from '../event/alert.js';
 import type { EventType, VigilEvent } from '../event/types.js';
 import { buildAlert } from '../engine/alert.js';
 import { Engine } from '../engine/engine.js';
-import { loadRuleset, type LoadOptions } from '../engine/load.js';
+import { loadRuleset, ruleFiles, type LoadOptions } from '../engine/load.js';
 import { RuleReloader } from '../engine/reload.js';
 import { AgentMetrics, startOpsServer, type OpsServer } from '../ops/index.js';
 import type { OutputsConfig, SinkConfig } from '../outputs/config.js';
@@ -19,7 +20,8 @@ import { Sensor, SensorUnavailable } from '../sensor/sensor.js';
 import { Enforcer } from '../enforce/enforcer.js';
 import { selfProtectionRule } from '../enforce/self-protection.js';
 import { DropWatch, selfCreds } from '../sensor/drop-watch.js';
-import { probeReasons } from '../sensor/probe-report.js';
+import { formatOpenFilter, probeReasons } from '../sensor/probe-report.js';
+import { deriveOpenFilter } from '../sensor/open-filter.js';
 import { PodDirectory } from '../sensor/k8s-pods.js';
 
 export interface RunOptions {
@@ -32,9 +34,25 @@ export interface RunOptions {
 
 /** The rule paths in force: --rules, else the config's, else the bundled rules/. */
 function rulePaths(opts: RunOptions, config: VigilConfig): string[] {
-  if (opts.rules && opts.rules.length > 0) return opts.rules;
-  if (config.rules.paths.length > 0) return config.rules.paths;
+  if (opts.rules && opts.rules.length > 0) return withSelfProtection(opts.rules);
+  if (config.rules.paths.length > 0) return withSelfProtection(config.rules.paths);
   return [bundledRulesDir()];
+}
+
+/**
+ * The self-protection rule (Agent tampering) is on whatever the rule paths: its file is loaded
+ * first when the paths do not include it, so that a later file can tune it (exceptions, or
+ * engine.disabled_rules to turn it off).
+ */
+function withSelfProtection(paths: string[]): string[] {
+  const file = resolve(bundledRulesDir(), '05-self-protection.yaml');
+  let files: string[] = [];
+  try {
+    files = ruleFiles(paths);
+  } catch {
+    // A path that does not exist: the load reports it.
+  }
+  return files.some((f) => resolve(f) === file) ? paths : [file, ...paths];
 }
 
 /** The outputs section, with the command line's --db and --json applied on top. */
@@ -157,6 +175,8 @@ export async function run(opts: RunOptions): Promise<number> {
     onMounts: (m: unknown) => logger.info({ mounts: m }, 'filesystems checked'),
     reuseMaps: enforcer.reuseMaps(),
     pods,
+    // Opens no loaded rule can match are dropped in the kernel (derived again on each reload).
+    openFilter: deriveOpenFilter(engine.ruleset.enabledRules),
   });
 
   let sensor: Sensor;
@@ -237,7 +257,12 @@ export async function run(opts: RunOptions): Promise<number> {
       logger.error({ err: (err as Error).message }, 'enforcement policy could not be updated');
     }
     const need = typesNeeded();
-    if ([...need].every((t) => attached.has(t))) return;
+    if ([...need].every((t) => attached.has(t))) {
+      const plan = deriveOpenFilter(rs.enabledRules);
+      sensor.setOpenFilter(plan);
+      logger.info({ openFilter: formatOpenFilter(plan) }, 'open prefilter updated');
+      return;
+    }
     void (async () => {
       drops.check(await sensor.stop().then((st) => st.dropped));
       drops.resetBaseline();
@@ -261,7 +286,8 @@ export async function run(opts: RunOptions): Promise<number> {
         { rules: r.rules, examples: r.names, processTable: r.processTable || undefined },
       ]),
     );
-    logger.info({ probes, unavailable: sensor.unavailableTypes }, 'probes');
+    const openFilter = formatOpenFilter(deriveOpenFilter(engine.ruleset.enabledRules));
+    logger.info({ probes, unavailable: sensor.unavailableTypes, openFilter }, 'probes');
   }
   logProbes();
   metrics.setReady(true);

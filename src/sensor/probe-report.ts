@@ -5,6 +5,7 @@
  * costs and why a tracepoint is attached.
  */
 import type { EventType } from '../event/types.js';
+import type { OpenFilterPlan } from './open-filter.js';
 import { ALWAYS_ON_TYPES } from './sensor.js';
 
 export interface ProbeReason {
@@ -48,4 +49,18 @@ export function formatProbeReasons(reasons: readonly ProbeReason[]): string[] {
     }
     return `${r.type.padEnd(width)}  ${why.join('; ')}`;
   });
+}
+
+/** The open prefilter in one line: what it holds when on, why not when off. */
+export function formatOpenFilter(plan: OpenFilterPlan): string {
+  if (!plan.on) return `off: ${plan.off ?? 'no rule needs opens'}`;
+  const n = (count: number, what: string) => `${count} ${what}${count === 1 ? '' : 's'}`;
+  return (
+    `on: opens no rule can match are dropped in the kernel (${n(plan.rules, 'rule')} on opens: ` +
+    `${n(plan.prefixes.size, 'path')} and prefixes, ${n(plan.suffixes.size, 'suffix')}`.replace(
+      'suffixs',
+      'suffixes',
+    ) +
+    `, ${n(plan.components.size, 'component')})`
+  );
 }
