@@ -60,6 +60,7 @@ function trim(ev: VigilEvent): Record<string, unknown> {
   if (ev.fd) out.fd = ev.fd;
   if (ev.fd2) out.fd2 = ev.fd2;
   if (ev.container) out.container = ev.container;
+  if (ev.target) out.target = ev.target;
   return out;
 }
 
