@@ -1,6 +1,7 @@
 /**
  * A stand-in container for live tests: a cgroup named as Docker names them
- * (/docker/<64 hex> under the cgroup2 mount), plus new pid and mount
+ * (/docker/<64 hex> under the cgroup2 mount) or as the kubelet names a pod's
+ * (/kubepods/besteffort/pod<uid>/<64 hex>), plus new pid and mount
  * namespaces (unshare -pmf --mount-proc). The workload joins the cgroup
  * after the namespaces and /proc are set up, so the set-up itself is not a
  * container event; from its exec on, container.id is the 12-hex short id and
@@ -23,6 +24,8 @@ export class StandInContainer {
     /** The 64-hex id, as the runtime knows it. */
     readonly fullId: string,
     readonly cgroupDir: string,
+    /** Parent cgroups made for it (a pod's), removed after it, innermost first. */
+    private readonly parents: string[] = [],
   ) {}
 
   /** container.id as vigil (and Falco) show it. */
@@ -37,6 +40,20 @@ export class StandInContainer {
     const dir = join(parent, fullId);
     mkdirSync(dir);
     return new StandInContainer(fullId, dir);
+  }
+
+  /**
+   * A container of a Kubernetes pod, named as the kubelet's cgroupfs driver names them:
+   * /kubepods/besteffort/pod<uid>/<64 hex>.
+   */
+  static createInPod(podUid: string): StandInContainer {
+    const fullId = randomBytes(32).toString('hex');
+    const qos = join(cgroup2Mount(), 'kubepods', 'besteffort');
+    const pod = join(qos, `pod${podUid}`);
+    mkdirSync(pod, { recursive: true });
+    const dir = join(pod, fullId);
+    mkdirSync(dir);
+    return new StandInContainer(fullId, dir, [pod]);
   }
 
   /**
@@ -61,5 +78,6 @@ export class StandInContainer {
   /** Removes the cgroup (its processes must have exited). */
   remove(): void {
     rmdirSync(this.cgroupDir);
+    for (const p of this.parents) rmdirSync(p);
   }
 }
