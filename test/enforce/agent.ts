@@ -77,6 +77,13 @@ export class Agent {
     return find()!;
   }
 
+  /** The exit code once the agent has exited and its output is read to the end (whatever stopped it). */
+  exited(): Promise<number | null> {
+    if (this.child.exitCode !== null && this.child.stdout!.readableEnded)
+      return Promise.resolve(this.child.exitCode);
+    return new Promise((r) => this.child.once('close', (code) => r(code)));
+  }
+
   async stop(): Promise<number | null> {
     if (this.child.exitCode === null) {
       const done = new Promise<number | null>((r) => this.child.once('exit', (code) => r(code)));
