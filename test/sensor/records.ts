@@ -17,6 +17,7 @@ const PAYLOAD: Record<string, StructName> = {
   file: 'vg_file',
   net: 'vg_net',
   dup: 'vg_dup',
+  signal: 'vg_signal',
 };
 
 function widths(l: StructLayout): Map<string, number> {
