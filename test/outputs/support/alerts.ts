@@ -1,5 +1,6 @@
 /** Realistic alerts for output tests: the alert JSON of DESIGN.md, numbered so order can be checked. */
 import type { Alert, Priority } from '../../../src/event/alert.js';
+import { sampleEvent } from '../../../src/engine/rule-tests/sample-event.js';
 
 export function makeAlert(seq: number, over: Partial<Alert> = {}): Alert {
   const ts = Date.UTC(2026, 10, 23, 21, 0, 0) + seq;
@@ -16,54 +17,28 @@ export function makeAlert(seq: number, over: Partial<Alert> = {}): Alert {
     output: `Sensitive file opened for reading (file=/etc/shadow seq=${seq} user=root)`,
     output_fields: { 'proc.name': 'cat', 'fd.name': '/etc/shadow', 'user.name': 'root', 'evt.num': seq },
     action: 'alert',
-    event: {
+    event: sampleEvent({
       type: 'openat',
       ts: ts * 1e6,
       ret: 3,
       proc: {
-        pid: 4242,
-        tid: 4242,
-        ppid: 4200,
-        vpid: 4242,
-        sid: 4200,
-        vpgid: 4242,
-        uid: 0,
-        gid: 0,
-        euid: 0,
-        egid: 0,
-        loginuid: -1,
-        name: 'cat',
-        comm: 'cat',
-        exe: '/usr/bin/cat',
         args: ['cat', '/etc/shadow'],
-        cmdline: 'cat /etc/shadow',
-        cwd: '/root',
         env: ['PATH=/usr/bin'],
-        tty: 0,
         start_ts: ts * 1e6,
-        cap_effective: 0,
-        cap_permitted: 0,
-        cap_inheritable: 0,
         exe_ino: 1,
         exe_ctime: 0,
         exe_mtime: 0,
-        exe_writable: false,
-        exe_upper_layer: false,
-        exe_from_memfd: false,
         container_id: '3ad7b26ded6d',
         cgroup: '/docker/3ad7b26ded6d',
         ancestors: [
-          { pid: 4200, exe: '/usr/bin/bash', name: 'bash', cmdline: 'bash' },
-          { pid: 1, exe: '/usr/sbin/sshd', name: 'sshd', cmdline: 'sshd -D' },
+          { pid: 4200, exe: '/usr/bin/bash' },
+          { pid: 1, exe: '/usr/sbin/sshd', cmdline: 'sshd -D' },
         ],
       },
-      user: { uid: 0, name: 'root', loginuid: -1, loginname: '', homedir: '/root', shell: '/bin/bash' },
-      group: { gid: 0, name: 'root' },
+      user: { loginname: '' },
       fd: { num: 3, type: 'file', name: '/etc/shadow' },
-      args: {},
-      rawargs: {},
       container: { id: '3ad7b26ded6d', name: 'web', image: 'nginx:1.27' },
-    },
+    }),
     ...over,
   };
 }
