@@ -47,5 +47,5 @@ RUN mkdir -p /etc/vigil/config /etc/vigil/rules.d /var/lib/vigil \
 ENV NODE_ENV=production
 USER root
 EXPOSE 9476
-ENTRYPOINT ["node", "/opt/vigil/bin/vigil.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=2", "/opt/vigil/bin/vigil.js"]
 CMD ["run", "--config", "/etc/vigil/config/vigil.yaml", "--json"]

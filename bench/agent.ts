@@ -31,12 +31,16 @@ export interface AgentOptions {
   args?: string[];
 }
 
+/** As in bin/vigil.js, deploy/systemd/vigil.service and the Dockerfile. */
+export const AGENT_NODE_FLAGS = ['--max-semi-space-size=2'];
+
 function cliCommand(): string[] {
   const here = fileURLToPath(import.meta.url);
   const fromTs = here.endsWith('.ts');
   const main = join(dirname(here), '..', 'src', 'cli', fromTs ? 'main.ts' : 'main.js');
   const code = `import(${JSON.stringify(pathToFileURL(main).href)}).then((m) => m.main(process.argv.slice(1)))`;
-  return [...(fromTs ? ['--import', 'tsx'] : []), '-e', code];
+  // The node flags bin/vigil.js, the systemd unit and the image start the agent with.
+  return [...AGENT_NODE_FLAGS, ...(fromTs ? ['--import', 'tsx'] : []), '-e', code];
 }
 
 /** Starts the agent and resolves once it logged `ready`. */

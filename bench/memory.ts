@@ -41,11 +41,16 @@ export async function memory(opts: { minutes: number }): Promise<void> {
       await runWorkload(['open', '200000']);
       await runWorkload(['exec', '500']);
       await runWorkload(['connect', '2000']);
-      const procs = metric(await scrape(), 'vigil_process_table_size');
+      const text = await scrape();
+      const procs = metric(text, 'vigil_process_table_size');
       const s = { t: (Date.now() - t0) / 60_000, rss: agent.rssBytes() / 2 ** 20, procs };
       samples.push(s);
+      // Where the RSS is: the V8 heap (used of total), memory outside it (Buffers, SQLite, addon).
+      const mib = (name: string): string => (metric(text, name) / 2 ** 20).toFixed(0);
       console.log(
-        `  loop ${loop} at ${s.t.toFixed(1)} min: RSS ${s.rss.toFixed(1)} MiB, process table ${procs}`,
+        `  loop ${loop} at ${s.t.toFixed(1)} min: RSS ${s.rss.toFixed(1)} MiB, process table ${procs}; ` +
+          `heap ${mib('nodejs_heap_size_used_bytes')}/${mib('nodejs_heap_size_total_bytes')} MiB, ` +
+          `external ${mib('nodejs_external_memory_bytes')} MiB`,
       );
     }
   } finally {

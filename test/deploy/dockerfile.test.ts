@@ -114,7 +114,7 @@ test('.dockerignore keeps host build outputs out of the context (they are rebuil
 test('entrypoint runs bin/vigil.js; the default config path is the one the DaemonSet mounts', () => {
   const [, runtime] = stages();
   assert.equal(text(runtime, 'WORKDIR'), '/opt/vigil');
-  assert.equal(text(runtime, 'ENTRYPOINT'), '["node", "/opt/vigil/bin/vigil.js"]');
+  assert.equal(text(runtime, 'ENTRYPOINT'), '["node", "--max-semi-space-size=2", "/opt/vigil/bin/vigil.js"]');
   assert.ok(existsSync(repo('bin', 'vigil.js')));
   assert.equal(text(runtime, 'USER'), 'root');
   const cmd = JSON.parse(text(runtime, 'CMD')) as string[];

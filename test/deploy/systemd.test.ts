@@ -57,6 +57,11 @@ test('the unit still lets vigil run: capabilities, syscalls, writable state, rel
   assert.equal(one('ExecReload'), '/bin/kill -HUP $MAINPID');
   assert.equal(one('KillSignal'), 'SIGTERM');
   const exec = one('ExecStart')?.split(/\s+/) ?? [];
-  assert.deepEqual(exec.slice(0, 3), ['/usr/bin/node', '/opt/vigil/bin/vigil.js', 'run']);
+  assert.deepEqual(exec.slice(0, 4), [
+    '/usr/bin/node',
+    '--max-semi-space-size=2',
+    '/opt/vigil/bin/vigil.js',
+    'run',
+  ]);
   assert.ok(existsSync(repo('bin', 'vigil.js')));
 });
