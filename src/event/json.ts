@@ -10,6 +10,7 @@ import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { isEventType, type ProcessInfo, type VigilEvent } from './types.js';
+import { unknownProcess } from './unknown-process.js';
 
 /** One event as one line (no newline). */
 export function eventToJson(ev: VigilEvent): string {
@@ -26,41 +27,6 @@ export class EventParseError extends Error {
   }
 }
 
-const PROC_DEFAULTS: ProcessInfo = {
-  pid: 0,
-  tid: 0,
-  ppid: 0,
-  vpid: 0,
-  sid: 0,
-  vpgid: 0,
-  uid: 0,
-  gid: 0,
-  euid: 0,
-  egid: 0,
-  loginuid: -1,
-  name: '',
-  comm: '',
-  exe: '',
-  args: [],
-  cmdline: '',
-  cwd: '',
-  env: [],
-  tty: 0,
-  start_ts: 0,
-  cap_effective: 0,
-  cap_permitted: 0,
-  cap_inheritable: 0,
-  exe_ino: 0,
-  exe_ctime: 0,
-  exe_mtime: 0,
-  exe_writable: false,
-  exe_upper_layer: false,
-  exe_from_memfd: false,
-  container_id: '',
-  cgroup: '',
-  ancestors: [],
-};
-
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -74,7 +40,7 @@ export function toEvent(v: unknown, line = 0): VigilEvent {
   if (!isObject(v.proc) || typeof v.proc.pid !== 'number') {
     throw new EventParseError('the event has no proc.pid', line);
   }
-  const p = { ...PROC_DEFAULTS, ...v.proc } as ProcessInfo;
+  const p = { ...unknownProcess(v.proc.pid), ...v.proc } as ProcessInfo;
   p.tid ||= p.pid;
   p.vpid ||= p.pid;
   if (p.name === '' && p.exe !== '') p.name = p.exe.slice(p.exe.lastIndexOf('/') + 1);

@@ -13,6 +13,7 @@
  * read-only.
  */
 import { readdirSync } from 'node:fs';
+import { unknownProcessFacts } from '../event/unknown-process.js';
 import type { Ancestor, ProcessInfo } from '../event/types.js';
 import { readProcess } from './procfs.js';
 
@@ -302,11 +303,8 @@ function snapshot(e: ProcEntry, tid: number, ancestors: Ancestor[]): ProcessInfo
 /** What the record header alone tells about a process nobody could look up. */
 function fromHeader(pid: number, c: EventCreds): ProcEntry {
   return {
-    pid,
+    ...unknownProcessFacts(pid),
     ppid: c.ppid,
-    vpid: pid,
-    sid: 0,
-    vpgid: 0,
     uid: c.uid,
     gid: c.gid,
     euid: c.euid,
@@ -314,24 +312,7 @@ function fromHeader(pid: number, c: EventCreds): ProcEntry {
     loginuid: c.loginuid,
     comm: c.comm,
     name: c.comm,
-    exe: '',
-    args: [],
     cmdline: c.comm,
-    cwd: '',
-    env: [],
-    tty: 0,
-    start_ts: 0,
-    cap_effective: 0,
-    cap_permitted: 0,
-    cap_inheritable: 0,
-    exe_ino: 0,
-    exe_ctime: 0,
-    exe_mtime: 0,
-    exe_writable: false,
-    exe_upper_layer: false,
-    exe_from_memfd: false,
-    cgroup: '',
-    container_id: '',
     exitedAt: 0,
   };
 }
