@@ -28,8 +28,9 @@ struct vg_file_args {
 	int uid;
 	int gid;
 	int length;
-	bool open;   /* open family: fd/ino/dev of the result */
-	bool how;    /* openat2: flags and mode from struct open_how at `flags` */
+	bool
+	    open; /* open family: fd/ino/dev of the result; arguments read at exit (vg_regs_args) */
+	bool how; /* openat2: flags and mode from struct open_how at `flags` */
 	bool no_dir; /* path is not resolved (symlink target, mount source) */
 	int fstype;  /* mount: filesystem type -> extra */
 };
@@ -52,6 +53,24 @@ static __always_inline void vg_file_upath(struct vg_rec *r, int i, const char *u
 	}
 }
 
+/*
+ * The arguments at sys_exit from the registers saved at entry, which the call
+ * leaves as they were (libbpf's *_SYSCALL accessors know where each
+ * architecture keeps them): the open family, the busiest, needs no sys_enter
+ * program and no stash, which saves a map update, lookup and delete per open.
+ */
+static __always_inline bool vg_regs_args(struct vg_stash *a) {
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+
+	if (!regs || vg_is_agent(vg_current_tgid()))
+		return false;
+	a->args[0] = PT_REGS_PARM1_CORE_SYSCALL(regs);
+	a->args[1] = PT_REGS_PARM2_CORE_SYSCALL(regs);
+	a->args[2] = PT_REGS_PARM3_CORE_SYSCALL(regs);
+	a->args[3] = PT_REGS_PARM4_CORE_SYSCALL(regs);
+	return true;
+}
+
 static __always_inline int vg_file_exit(struct trace_event_raw_sys_exit *ctx, __u16 type,
                                         const struct vg_file_args d) {
 	struct vg_stash a;
@@ -61,7 +80,7 @@ static __always_inline int vg_file_exit(struct trace_event_raw_sys_exit *ctx, __
 
 	__u32 flags = 0, mode = 0;
 
-	if (!vg_unstash_args(type, &a))
+	if (d.open ? !vg_regs_args(&a) : !vg_unstash_args(type, &a))
 		return 0;
 	if (d.how) {
 		struct open_how how = {};
@@ -145,14 +164,20 @@ static __always_inline int vg_file_exit(struct trace_event_raw_sys_exit *ctx, __
 		return vg_file_exit(ctx, type, VG_FA(__VA_ARGS__));                                \
 	}
 
+/* The open family: exit_<name> only (vg_regs_args). */
+#define VG_OPEN(name, tp, type, ...)                                                               \
+	SEC("tracepoint/syscalls/sys_exit_" #tp)                                                   \
+	int exit_##name(struct trace_event_raw_sys_exit *ctx) {                                    \
+		return vg_file_exit(ctx, type, VG_FA(__VA_ARGS__));                                \
+	}
+
 #pragma clang diagnostic push
 #pragma clang diagnostic ignored "-Winitializer-overrides"
-VG_FILE(open, open, VG_EVT_OPEN, 3, .path = 0, .flags = 1, .mode = 2, .open = true)
-VG_FILE(openat, openat, VG_EVT_OPENAT, 4, .dirfd = 0, .path = 1, .flags = 2, .mode = 3,
+VG_OPEN(open, open, VG_EVT_OPEN, .path = 0, .flags = 1, .mode = 2, .open = true)
+VG_OPEN(openat, openat, VG_EVT_OPENAT, .dirfd = 0, .path = 1, .flags = 2, .mode = 3, .open = true)
+VG_OPEN(openat2, openat2, VG_EVT_OPENAT2, .dirfd = 0, .path = 1, .flags = 2, .how = true,
         .open = true)
-VG_FILE(openat2, openat2, VG_EVT_OPENAT2, 4, .dirfd = 0, .path = 1, .flags = 2, .how = true,
-        .open = true)
-VG_FILE(creat, creat, VG_EVT_CREAT, 2, .path = 0, .mode = 1, .open = true)
+VG_OPEN(creat, creat, VG_EVT_CREAT, .path = 0, .mode = 1, .open = true)
 VG_FILE(unlink, unlink, VG_EVT_UNLINK, 1, .path = 0)
 VG_FILE(unlinkat, unlinkat, VG_EVT_UNLINKAT, 3, .dirfd = 0, .path = 1, .flags = 2)
 VG_FILE(rename, rename, VG_EVT_RENAME, 2, .path = 0, .path2 = 1)

@@ -273,7 +273,8 @@ export function choosePrograms(
   const load = new Set<string>();
   const missing: EventType[] = [];
   for (const t of new Set([...ALWAYS, ...types])) {
-    const main = PROGRAMS_OF[t] ?? [`enter_${t}`, `exit_${t}`];
+    // enter_<type> only where the object has one (the open family reads its arguments at exit).
+    const main = PROGRAMS_OF[t] ?? [`enter_${t}`, `exit_${t}`].filter((n, i) => i === 1 || section.has(n));
     const fallback = FALLBACK_OF[t];
     const chosen = usable(main) ? main : fallback && usable(fallback) ? fallback : null;
     if (chosen === null) missing.push(t);
