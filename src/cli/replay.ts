@@ -3,34 +3,20 @@
  * lines of `vigil record` / `vigil events --json`; `-` reads stdin) against
  * rules, offline and without root; prints each alert as one JSON line.
  */
-import { bundledRulesDir } from '../config/paths.js';
 import { buildAlert } from '../engine/alert.js';
 import { loadRuleset } from '../engine/load.js';
-import { formatDiagnostic, RulesetLoadError } from '../engine/rules/errors.js';
 import { EventParseError, readEvents } from '../event/json.js';
+import { lineOutputs, loadOrReport, rulePathsOrBundled, type LineOutputs } from './rules-cli.js';
 
-export interface ReplayOptions {
+export interface ReplayOptions extends LineOutputs {
   file: string;
   rules?: string[];
-  out?: (line: string) => void;
-  err?: (line: string) => void;
 }
 
 export async function run(opts: ReplayOptions): Promise<number> {
-  const out = opts.out ?? ((l: string) => process.stdout.write(l + '\n'));
-  const err = opts.err ?? ((l: string) => process.stderr.write(l + '\n'));
-  const paths = opts.rules && opts.rules.length > 0 ? opts.rules : [bundledRulesDir()];
-  let ruleset;
-  try {
-    ruleset = loadRuleset(paths);
-  } catch (e) {
-    if (e instanceof RulesetLoadError) {
-      for (const d of e.diagnostics) err(formatDiagnostic(d));
-      return 1;
-    }
-    err(`vigil replay: ${e instanceof Error ? e.message : String(e)}`);
-    return 1;
-  }
+  const { out, err } = lineOutputs(opts);
+  const ruleset = loadOrReport('replay', err, () => loadRuleset(rulePathsOrBundled(opts.rules)));
+  if (ruleset === null) return 1;
   let events = 0;
   let alerts = 0;
   try {

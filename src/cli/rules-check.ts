@@ -3,33 +3,19 @@
  * prints a summary, or every error as `file:line:col: rule 'NAME': message`
  * (exit 1). No root, no kernel.
  */
-import { bundledRulesDir } from '../config/paths.js';
 import { loadRuleset } from '../engine/load.js';
-import { formatDiagnostic, RulesetLoadError } from '../engine/rules/errors.js';
+import { formatDiagnostic } from '../engine/rules/errors.js';
 import { planRules } from '../enforce/compile.js';
+import { lineOutputs, loadOrReport, rulePathsOrBundled, type LineOutputs } from './rules-cli.js';
 
-export interface RulesCheckOptions {
+export interface RulesCheckOptions extends LineOutputs {
   paths?: string[];
-  out?: (line: string) => void;
-  err?: (line: string) => void;
 }
 
 export async function run(opts: RulesCheckOptions): Promise<number> {
-  const out = opts.out ?? ((l: string) => process.stdout.write(l + '\n'));
-  const err = opts.err ?? ((l: string) => process.stderr.write(l + '\n'));
-  const paths = opts.paths && opts.paths.length > 0 ? opts.paths : [bundledRulesDir()];
-  let ruleset;
-  try {
-    ruleset = loadRuleset(paths);
-  } catch (e) {
-    if (e instanceof RulesetLoadError) {
-      for (const d of e.diagnostics) err(formatDiagnostic(d));
-      err(`${e.diagnostics.length} error${e.diagnostics.length === 1 ? '' : 's'}: nothing loaded`);
-      return 1;
-    }
-    err(`vigil rules check: ${e instanceof Error ? e.message : String(e)}`);
-    return 1;
-  }
+  const { out, err } = lineOutputs(opts);
+  const ruleset = loadOrReport('rules check', err, () => loadRuleset(rulePathsOrBundled(opts.paths)), true);
+  if (ruleset === null) return 1;
   const info = ruleset.info;
   const enabled = info.rules.filter((r) => r.enabled).length;
   const disabled = info.rules.length - enabled;

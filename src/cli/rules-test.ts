@@ -6,16 +6,13 @@
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { bundledRulesDir } from '../config/paths.js';
 import { loadRuleset } from '../engine/load.js';
-import { readTestCases, type RuleTestCase } from '../engine/rule-tests/cases.js';
+import { readTestCases } from '../engine/rule-tests/cases.js';
 import { runTestCase } from '../engine/rule-tests/run.js';
-import { formatDiagnostic, RulesetLoadError } from '../engine/rules/errors.js';
+import { lineOutputs, loadOrReport, rulePathsOrBundled, type LineOutputs } from './rules-cli.js';
 
-export interface RulesTestOptions {
+export interface RulesTestOptions extends LineOutputs {
   paths?: string[];
-  out?: (line: string) => void;
-  err?: (line: string) => void;
 }
 
 /** The test files that go with these rule paths. */
@@ -33,22 +30,14 @@ export function testFilesFor(paths: readonly string[]): string[] {
 }
 
 export async function run(opts: RulesTestOptions): Promise<number> {
-  const out = opts.out ?? ((l: string) => process.stdout.write(l + '\n'));
-  const err = opts.err ?? ((l: string) => process.stderr.write(l + '\n'));
-  const paths = opts.paths && opts.paths.length > 0 ? opts.paths : [bundledRulesDir()];
-  let cases: RuleTestCase[];
-  let ruleset;
-  try {
-    ruleset = loadRuleset(paths, 'all');
-    cases = testFilesFor(paths).flatMap((f) => readTestCases(f));
-  } catch (e) {
-    if (e instanceof RulesetLoadError) {
-      for (const d of e.diagnostics) err(formatDiagnostic(d));
-      return 1;
-    }
-    err(`vigil rules test: ${e instanceof Error ? e.message : String(e)}`);
-    return 1;
-  }
+  const { out, err } = lineOutputs(opts);
+  const paths = rulePathsOrBundled(opts.paths);
+  const loaded = loadOrReport('rules test', err, () => ({
+    ruleset: loadRuleset(paths, 'all'),
+    cases: testFilesFor(paths).flatMap((f) => readTestCases(f)),
+  }));
+  if (loaded === null) return 1;
+  const { ruleset, cases } = loaded;
   if (cases.length === 0) {
     err('vigil rules test: no test cases found (X.tests.yaml beside X.yaml)');
     return 1;
