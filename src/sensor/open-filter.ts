@@ -20,6 +20,8 @@ import { eventTypesOf } from '../engine/condition/evttypes.js';
 import { OPEN_FLAGS } from './flags.js';
 
 export const OPEN_TYPES: readonly EventType[] = ['open', 'openat', 'openat2', 'creat'];
+/** The arguments an open event has (src/sensor/decode.ts, open family). */
+export const OPEN_ARGS: ReadonlySet<string> = new Set(['name', 'flags', 'mode', 'dirfd', 'fd', 'res']);
 
 /** Bytes of a trie key's data: the generation byte, then the path (LPM tries hold at most 256). */
 export const KEY_DATA = 256;
@@ -262,6 +264,10 @@ function check(e: CheckExpr, type: EventType, ctx: CompileContext): Alt[] {
   }
   const flagsArg = (name === 'evt.arg' && arg?.value === 'flags') || (name === 'evt.arg.flags' && !arg);
   if (flagsArg) return e.op === 'contains' && e.right?.kind === 'value' ? flagsContains(e.right.value) : TRUE;
+  // An argument opens do not have (evt.arg.newpath...) is undefined, and a check on undefined is false.
+  const key =
+    /^evt\.(?:raw)?arg\.(.+)$/.exec(name)?.[1] ?? (/^evt\.(raw)?arg$/.test(name) ? arg?.value : undefined);
+  if (key !== undefined && /^[a-z_]+$/.test(key) && !OPEN_ARGS.has(key)) return FALSE;
   if (arg !== undefined) return TRUE;
   switch (name) {
     case 'fd.name':

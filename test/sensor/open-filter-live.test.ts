@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import type { VigilEvent } from '../../src/event/types.js';
 import { bundledRulesDir } from '../../src/config/index.js';
 import { loadRuleset } from '../../src/engine/load.js';
-import { deriveOpenFilter } from '../../src/sensor/open-filter.js';
+import { deriveOpenFilter, OPEN_ARGS } from '../../src/sensor/open-filter.js';
 import { Sensor } from '../../src/sensor/sensor.js';
 import { requireLive } from '../support/live.js';
 
@@ -55,6 +55,10 @@ test('live: the bundled rules filter a benign /usr/lib open in the kernel, not /
     assert.ok(!names.some((n) => n.startsWith('/usr/lib/x86_64-linux-gnu/libc.so')), names.join(' '));
     const rel = await catAndCollect(sensor, events, ['os-release'], '/usr/lib');
     assert.ok(opened(events, rel).includes('/usr/lib/os-release'), 'a relative path is delivered');
+    // The analysis takes any other evt.arg.X of an open as undefined: the decoder must agree.
+    for (const e of events.filter((x) => x.type === 'openat')) {
+      for (const k of [...Object.keys(e.args), ...Object.keys(e.rawargs)]) assert.ok(OPEN_ARGS.has(k), k);
+    }
     const stats = sensor.openFilterStats();
     assert.ok(stats.filtered > 0 && stats.passed > 0, JSON.stringify(stats));
 

@@ -175,6 +175,19 @@ test('paths, prefixes, suffixes, components and flags', () => {
   }
 });
 
+test('arguments opens do not have are undefined for opens: such a check is false', () => {
+  const p = planOf(
+    rule(
+      'Cron',
+      'evt.type in (openat, rename) and (fd.name pmatch (/etc/cron.d) or evt.arg.newpath pmatch (/etc/cron.d))',
+    ),
+  );
+  assert.equal(p.on, true, p.off ?? '');
+  assert.ok(openWanted(p, '/etc/cron.d/x', 1, 3) && !openWanted(p, '/tmp/x', 1, 3));
+  // A numbered argument may be anything: no constraint.
+  assert.equal(planOf(rule('N', "evt.type = openat and evt.arg[0] = '/x'")).on, false);
+});
+
 test('success and access mode needs', () => {
   const p = planOf(
     rule(
