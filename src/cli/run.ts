@@ -19,6 +19,8 @@ import { openOutputs, type Outputs } from '../outputs/pipeline.js';
 import { Sensor, SensorUnavailable } from '../sensor/sensor.js';
 import { Enforcer } from '../enforce/enforcer.js';
 import { selfProtectionRule } from '../enforce/self-protection.js';
+import { denialAlert } from '../enforce/denials.js';
+import { denialOf } from '../sensor/decode.js';
 import { DropWatch, selfCreds } from '../sensor/drop-watch.js';
 import { formatOpenFilter, probeReasons } from '../sensor/probe-report.js';
 import { deriveOpenFilter } from '../sensor/open-filter.js';
@@ -105,6 +107,7 @@ export async function run(opts: RunOptions): Promise<number> {
       enabled: opts.enforce === true || config.enforcement.enabled,
       allow: config.enforcement.allow,
       log: (msg, data) => logger.warn(data ?? {}, msg),
+      ringBytes: config.sensors.ring_buffer_bytes,
     });
   } catch (err) {
     process.stderr.write(`vigil: enforcement cannot start: ${(err as Error).message.split('\n')[0]}\n`);
@@ -144,14 +147,29 @@ export async function run(opts: RunOptions): Promise<number> {
     const t0 = process.hrtime.bigint();
     for (const ev of events) {
       metrics.eventReceived(ev.type);
+      // A BPF LSM denial: the alert of the rule that denied, and nothing else (it never happened).
+      const denied = denialOf(ev);
+      if (denied !== undefined) {
+        const alert = denialAlert(enforcer, denied, ev, hostname);
+        if (alert) {
+          metrics.ruleMatched(alert.rule);
+          outputs.submit(alert);
+        }
+        continue;
+      }
       if (ignoreExe.has(ev.proc.exe) || ignoreComm.has(ev.proc.comm)) continue;
       metrics.eventEvaluated(ev.type);
-      if (selfRule?.test(ev)) outputs.submit(buildAlert(selfRule, ev, hostname));
+      if (selfRule?.test(ev)) {
+        const alert = buildAlert(selfRule, ev, hostname);
+        if (enforcer.lsmAttached && ev.ret === -1) alert.action = 'denied'; // EPERM: refused by the LSM
+        outputs.submit(alert);
+      }
       const matches = engine.evaluate(ev);
       for (let i = 0; i < matches.length; i++) {
         const rule = matches[i];
         const alert = buildAlert(rule, ev, hostname);
         const verdict = enforcer.onMatch(rule, ev);
+        if (verdict.reported) continue;
         alert.action = verdict.action;
         if (rule.action !== undefined) alert.enforcement = verdict.enforcement;
         metrics.ruleMatched(rule.name);

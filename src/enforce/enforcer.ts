@@ -6,7 +6,7 @@
  * onMatch says, per alert, what was actually done, and how.
  */
 import type { AlertAction } from '../event/alert.js';
-import type { VigilEvent } from '../event/types.js';
+import type { EventType, VigilEvent } from '../event/types.js';
 import type { CompiledRule } from '../engine/rules/compile.js';
 import { mounts } from '../sensor/kernel-features.js';
 import { planRules, KERNEL_STRING_MAX, type EnforcementPlan } from './compile.js';
@@ -25,6 +25,11 @@ export interface EnforcementInfo {
 export interface Verdict {
   action: AlertAction;
   enforcement: EnforcementInfo;
+  /**
+   * The event is the syscall's own record of an operation a BPF LSM program denied: the LSM's
+   * record of the denial raised this rule's alert already, so this match raises none.
+   */
+  reported?: boolean;
 }
 
 export interface EnforcerOptions {
@@ -35,9 +40,23 @@ export interface EnforcerOptions {
   agentTgid?: number;
   /** Messages said once (LSM missing, allow-list entries skipped). */
   log?: (msg: string, data?: object) => void;
+  /** Size of the sensor's ring buffer: the LSM programs' ring is the one the sensor reads. */
+  ringBytes?: number;
 }
 
 const EPERM = 1;
+/** Event types whose deny entries a BPF LSM program checks and reports (bpf/lsm/deny.bpf.c). */
+const LSM_DENY_TYPES: ReadonlySet<EventType> = new Set<EventType>([
+  'execve',
+  'open',
+  'openat',
+  'openat2',
+  'unlink',
+  'unlinkat',
+  'rename',
+  'renameat',
+  'renameat2',
+]);
 
 export function cgroup2Root(): string | undefined {
   return mounts().find((m) => m.type === 'cgroup2')?.target;
@@ -45,6 +64,10 @@ export function cgroup2Root(): string | undefined {
 
 export class Enforcer {
   private plans = new Map<string, EnforcementPlan>();
+  /** Policy rule ids (vg_enf_rule.rule_id) of this generation and the one before: never reused. */
+  private ruleIds = new Map<number, CompiledRule>();
+  private previousRuleIds = new Map<number, CompiledRule>();
+  private nextRuleId = 1;
   private readonly allowExe: Set<string>;
   private readonly allowUid: Set<number>;
   private readonly allowContainer: Set<string>;
@@ -76,8 +99,10 @@ export class Enforcer {
     }
     if (maps) {
       try {
-        maps.attachLsm();
-        opts.log?.('BPF LSM programs attached: deny on exec and open, self-protection in the kernel');
+        maps.attachLsm(opts.ringBytes);
+        opts.log?.(
+          'BPF LSM programs attached: deny on exec, open, unlink, rename and connect, self-protection in the kernel',
+        );
       } catch (err) {
         opts.log?.('BPF LSM is not available: deny on exec and file rules is enforced as kill', {
           err: (err as Error).message.split('\n')[0],
@@ -118,11 +143,14 @@ export class Enforcer {
     this.plans = plans;
     if (!this.maps) return;
     const entries: PolicyEntry[] = [];
-    let id = 0;
     const hooks = new Set<'connect' | 'sendmsg'>();
+    const byName = new Map(rules.map((r) => [r.name, r]));
+    this.previousRuleIds = this.ruleIds;
+    this.ruleIds = new Map();
     for (const p of plans.values()) {
-      id++;
       if (p.mode !== 'kernel') continue;
+      const id = this.nextRuleId++;
+      this.ruleIds.set(id, byName.get(p.rule)!);
       entries.push({ ruleId: id, action: p.action, policy: p.policy });
       if (p.policy.kind === 'net') for (const h of p.policy.hooks) hooks.add(h);
     }
@@ -153,6 +181,16 @@ export class Enforcer {
     return p.values.includes(seen) && Buffer.byteLength(seen) < KERNEL_STRING_MAX;
   }
 
+  /** Whether BPF LSM programs deny (else deny on exec and files is enforced as kill). */
+  get lsmAttached(): boolean {
+    return this.maps?.lsmAttached ?? false;
+  }
+
+  /** The rule whose policy entry a BPF LSM denial names (src/sensor/decode.ts denialOf). */
+  ruleOfDenial(ruleId: number): CompiledRule | undefined {
+    return this.ruleIds.get(ruleId) ?? this.previousRuleIds.get(ruleId);
+  }
+
   /** What was done about this match; kills in user space when that is the plan (or the kernel missed). */
   onMatch(rule: CompiledRule, ev: VigilEvent): Verdict {
     if (rule.action === undefined) return { action: 'alert', enforcement: { mode: 'monitor' } };
@@ -165,14 +203,21 @@ export class Enforcer {
     }
     const exempt = this.exempt(ev);
     if (exempt !== undefined) return { action: 'alert', enforcement: { mode: 'allowed', reason: exempt } };
-    if (plan.mode === 'kernel' && this.kernelSaw(plan, ev)) {
+    const lsmDeny =
+      plan.mode === 'kernel' && plan.action === 'deny' && this.lsmAttached && LSM_DENY_TYPES.has(ev.type);
+    // The LSM program decided before the call: EPERM is its denial, which its own record reported.
+    if (lsmDeny && ev.ret === -EPERM)
+      return { action: 'denied', enforcement: { mode: 'kernel' }, reported: true };
+    if (!lsmDeny && plan.mode === 'kernel' && this.kernelSaw(plan, ev)) {
       const denied = plan.policy.kind === 'net';
       return { action: denied ? 'denied' : 'killed', enforcement: { mode: 'kernel' } };
     }
     const reason =
       plan.mode === 'userspace'
         ? plan.why
-        : 'the kernel did not see the strings the rule matched (relative or long path)';
+        : lsmDeny
+          ? 'the BPF LSM program could not judge this call (a path of 256 bytes or more)'
+          : 'the kernel did not see the strings the rule matched (relative or long path)';
     const start = ev.proc.start_ts;
     const outcome = killByPidfd(ev.proc.pid, start);
     return {

@@ -23,6 +23,9 @@ export const ENFORCE_MAPS = [
   'vg_enf_allow_uid',
 ] as const;
 
+/** The LSM object's maps the sensor reuses: denials' records go to the ring the sensor reads. */
+export const LSM_SHARED_MAPS = ['vg_events', 'vg_stats'] as const;
+
 const VAL_MAX = 256;
 const KEY_SIZE = 8 + VAL_MAX;
 const NET_KEY_SIZE = 28;
@@ -131,9 +134,14 @@ export class PolicyMaps {
     return new PolicyMaps(object);
   }
 
-  /** For Sensor.start / BpfObject.open: every enforcement map shared with this object. */
+  /**
+   * For Sensor.start: every enforcement map shared with this object and, once the LSM programs
+   * are attached, their ring buffer and counters, so their denials reach the sensor's decoder.
+   */
   reuseMaps(): Record<string, BpfObject> {
-    return Object.fromEntries(ENFORCE_MAPS.map((m) => [m, this.object]));
+    const maps: Record<string, BpfObject> = Object.fromEntries(ENFORCE_MAPS.map((m) => [m, this.object]));
+    if (this.lsm) for (const m of LSM_SHARED_MAPS) maps[m] = this.lsm;
+    return maps;
   }
 
   /** Replaces the whole policy atomically (see the file comment). */
@@ -220,13 +228,27 @@ export class PolicyMaps {
   }
 
   /**
-   * Loads and attaches build/bpf/lsm.bpf.o on these maps. Throws where the kernel refuses BPF LSM
-   * (EPERM at load on our CI kernel); the caller then keeps deny-as-kill.
+   * Loads and attaches build/bpf/lsm.bpf.o on these maps, its ring buffer `ringBytes` long (the
+   * sensor's: the sensor reads this one). The enforcing programs' ids go in vg_lsm_own_progs, whose
+   * links the bpf hook keeps others from detaching. Throws where the kernel refuses BPF LSM (EPERM
+   * at load on our CI kernel); the caller then keeps deny-as-kill.
    */
-  attachLsm(path = join(packageRoot(), 'build/bpf/lsm.bpf.o')): void {
-    const lsm = BpfObject.open(path, { reuseMaps: this.reuseMaps() });
+  attachLsm(ringBytes?: number, path = join(packageRoot(), 'build/bpf/lsm.bpf.o')): void {
+    const lsm = BpfObject.open(path, {
+      reuseMaps: this.reuseMaps(),
+      // The sensor's syscall stash is not used here: the smallest table that loads everywhere.
+      mapMaxEntries: { vg_stash: 64, ...(ringBytes !== undefined ? { vg_events: ringBytes } : {}) },
+    });
     try {
       lsm.load();
+      const one = Buffer.alloc(4);
+      one.writeUInt32LE(1);
+      for (const p of [...lsm.programs(), ...this.object.programs()]) {
+        if (p.id === null) continue;
+        const key = Buffer.alloc(4);
+        key.writeUInt32LE(p.id);
+        lsm.mapUpdate('vg_lsm_own_progs', key, one);
+      }
       for (const p of lsm.programs()) lsm.attach(p.name);
     } catch (err) {
       lsm.close();

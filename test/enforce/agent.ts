@@ -41,10 +41,11 @@ export class Agent {
     private readonly child: ChildProcess,
   ) {}
 
-  static async start(rules: string, extra: string[]): Promise<Agent> {
+  /** `config`: YAML appended to the config file (which turns metrics off); `readyMs`: start-up bound. */
+  static async start(rules: string, extra: string[], config = '', readyMs = 30_000): Promise<Agent> {
     const dir = mkdtempSync(join(tmpdir(), 'vigil-enforce-agent-'));
     writeFileSync(join(dir, 'rules.yaml'), rules, { mode: 0o644 });
-    writeFileSync(join(dir, 'config.yaml'), 'metrics:\n  enabled: false\n', { mode: 0o644 });
+    writeFileSync(join(dir, 'config.yaml'), `metrics:\n  enabled: false\n${config}`, { mode: 0o644 });
     const args = ['run', '--json', '--config', join(dir, 'config.yaml'), '--rules', join(dir, 'rules.yaml')];
     const child = spawn(process.execPath, vigilArgv([...args, '--db', join(dir, 'a.db'), ...extra]), {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -56,6 +57,7 @@ export class Agent {
       () => /"msg":"ready"/.test(a.stderr) || child.exitCode !== null,
       'the agent to be ready',
       () => a.stderr,
+      readyMs,
     );
     if (child.exitCode !== null) throw new Error(`the agent exited ${child.exitCode}:\n${a.stderr}`);
     return a;
@@ -65,16 +67,24 @@ export class Agent {
     return this.child.pid!;
   }
 
-  /** The first alert of `rule` about process `pid`, once it has arrived. */
-  async alertFor(rule: string, pid: number): Promise<Alert> {
+  /** The first alert of `rule` about process `pid` (and of that event type), once it has arrived. */
+  async alertFor(rule: string, pid: number, type?: string, ms?: number): Promise<Alert> {
     const find = (): Alert | undefined =>
-      this.alerts.find((x) => x.rule === rule && x.event.proc.pid === pid);
+      this.alerts.find(
+        (x) => x.rule === rule && x.event.proc.pid === pid && (type === undefined || x.event.type === type),
+      );
     await waitFor(
       () => find() !== undefined,
       `an alert of '${rule}' for pid ${pid}`,
       () => this.stderr,
+      ms,
     );
     return find()!;
+  }
+
+  /** Whether the agent process is still running. */
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
   }
 
   /** The exit code once the agent has exited and its output is read to the end (whatever stopped it). */
