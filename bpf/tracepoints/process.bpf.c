@@ -145,6 +145,54 @@ int BPF_PROG(sched_exec, struct task_struct *p, pid_t old_pid, struct linux_binp
 	return vg_rec_send(&r);
 }
 
+/*
+ * Clone flags of the fork in progress. sched_process_fork runs inside the
+ * parent's syscall, so the syscall's number and arguments are in its user
+ * registers: clone passes the flags, clone3 a struct whose first field they
+ * are, fork and vfork imply theirs. 0 for forks outside a syscall (kernel
+ * threads) and unknown architectures.
+ */
+#define VG_CLONE_VM    0x100
+#define VG_CLONE_VFORK 0x4000
+#define VG_SIGCHLD     17
+#if defined(__TARGET_ARCH_x86)
+#define VG_NR_CLONE        56
+#define VG_NR_FORK         57
+#define VG_NR_VFORK        58
+#define VG_NR_CLONE3       435
+#define VG_FORK_REGS_NR(r) BPF_CORE_READ(r, orig_ax)
+#elif defined(__TARGET_ARCH_arm64)
+#define VG_NR_CLONE        220
+#define VG_NR_FORK         -2 /* none on arm64 */
+#define VG_NR_VFORK        -3
+#define VG_NR_CLONE3       435
+struct pt_regs___arm64_fork {
+	int syscallno;
+} __attribute__((preserve_access_index));
+#define VG_FORK_REGS_NR(r) BPF_CORE_READ((struct pt_regs___arm64_fork *)(r), syscallno)
+#endif
+
+static __always_inline __u64 vg_clone_flags(void) {
+#ifdef VG_NR_CLONE
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	long nr = VG_FORK_REGS_NR(regs);
+	__u64 flags = 0;
+
+	if (nr == VG_NR_CLONE)
+		return PT_REGS_PARM1_CORE_SYSCALL(regs);
+	if (nr == VG_NR_CLONE3) {
+		bpf_probe_read_user(&flags, sizeof(flags),
+		                    (void *)PT_REGS_PARM1_CORE_SYSCALL(regs));
+		return flags;
+	}
+	if (nr == VG_NR_FORK)
+		return VG_SIGCHLD;
+	if (nr == VG_NR_VFORK)
+		return VG_CLONE_VM | VG_CLONE_VFORK | VG_SIGCHLD;
+#endif
+	return 0;
+}
+
 /* New processes only: a new thread (CLONE_THREAD) is not a clone event. */
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(sched_fork, struct task_struct *parent, struct task_struct *child) {
@@ -161,7 +209,7 @@ int BPF_PROG(sched_fork, struct task_struct *parent, struct task_struct *child) 
 	f->child_start_ns = BPF_CORE_READ(child, start_boottime);
 	f->child_pid = BPF_CORE_READ(child, tgid);
 	f->child_vpid = vg_task_upid(child).nr;
-	f->clone_flags = 0;
+	f->clone_flags = vg_clone_flags();
 	return vg_rec_send(&r);
 }
 
