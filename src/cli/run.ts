@@ -13,7 +13,7 @@ import { buildAlert } from '../engine/alert.js';
 import { Engine } from '../engine/engine.js';
 import { loadRuleset, ruleFiles, type LoadOptions } from '../engine/load.js';
 import { RuleReloader } from '../engine/reload.js';
-import { AgentMetrics, startOpsServer, type OpsServer } from '../ops/index.js';
+import { AgentMetrics, OpsListenError, startOpsServer, type OpsServer } from '../ops/index.js';
 import type { OutputsConfig, SinkConfig } from '../outputs/config.js';
 import { openOutputs, type Outputs } from '../outputs/pipeline.js';
 import { Sensor, SensorUnavailable } from '../sensor/sensor.js';
@@ -137,6 +137,34 @@ export async function run(opts: RunOptions): Promise<number> {
     return 1;
   }
 
+  // Before any probe is loaded: a port taken by another agent on this host stops the start here.
+  let ops: OpsServer | undefined;
+  if (config.metrics.enabled) {
+    try {
+      ops = await startOpsServer({
+        listen: config.metrics.listen,
+        token: config.metrics.token,
+        metrics,
+        health: () => {
+          const h = outputs.health();
+          const problems = h.sinks.filter((s) => s.state !== 'ok').map((s) => `sink ${s.name} ${s.state}`);
+          if (h.store.state === 'failing') problems.push(`store failing: ${h.store.lastError ?? ''}`);
+          return { ok: problems.length === 0, problems };
+        },
+      });
+    } catch (err) {
+      await outputs.close();
+      enforcer.close();
+      if (!(err instanceof OpsListenError)) throw err;
+      process.stderr.write(
+        `vigil: metrics.listen: ${err.message}; set metrics.listen in the config to a free host:port ` +
+          '(or metrics.enabled: false)\n',
+      );
+      return 1;
+    }
+    logger.info({ listen: `${ops.host}:${ops.port}` }, 'metrics and health endpoints listening');
+  }
+
   const ignoreExe = new Set(config.sensors.ignore.exe);
   const ignoreComm = new Set(config.sensors.ignore.comm);
   // With enforcement on, ptrace is watched for attempts on the agent (a built-in alert).
@@ -244,22 +272,6 @@ export async function run(opts: RunOptions): Promise<number> {
         healthy: s.state === 'ok',
       })),
   });
-  let ops: OpsServer | undefined;
-  if (config.metrics.enabled) {
-    ops = await startOpsServer({
-      listen: config.metrics.listen,
-      token: config.metrics.token,
-      metrics,
-      health: () => {
-        const h = outputs.health();
-        const problems = h.sinks.filter((s) => s.state !== 'ok').map((s) => `sink ${s.name} ${s.state}`);
-        if (h.store.state === 'failing') problems.push(`store failing: ${h.store.lastError ?? ''}`);
-        return { ok: problems.length === 0, problems };
-      },
-    });
-    logger.info({ listen: `${ops.host}:${ops.port}` }, 'metrics and health endpoints listening');
-  }
-
   // Reload: the new ruleset is built in full, then swapped; when it needs event types the running
   // probes do not report, the sensor is restarted with the new set (a short gap, logged).
   const reloader = new RuleReloader(engine, paths, 'first', 200, loadOptions(config));

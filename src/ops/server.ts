@@ -56,6 +56,24 @@ function reply(res: ServerResponse, status: number, body: string, type = 'text/p
   res.end(body);
 }
 
+/** The endpoint could not listen: one sentence, no stack trace (the agent adds the config key). */
+export class OpsListenError extends Error {
+  override name = 'OpsListenError';
+  readonly code: string | undefined;
+  constructor(listen: string, err: NodeJS.ErrnoException) {
+    const why =
+      err.code === 'EADDRINUSE'
+        ? 'the port is in use (another vigil agent on this host?)'
+        : err.code === 'EADDRNOTAVAIL'
+          ? 'no such address on this host'
+          : err.code === 'EACCES'
+            ? 'permission denied'
+            : err.message;
+    super(`cannot listen on ${listen}: ${why}`);
+    this.code = err.code;
+  }
+}
+
 export async function startOpsServer(opts: OpsServerOptions): Promise<OpsServer> {
   const { host, port } = parseListen(opts.listen);
   const server = createServer((req, res) => {
@@ -93,9 +111,10 @@ export async function startOpsServer(opts: OpsServerOptions): Promise<OpsServer>
   server.requestTimeout = 30_000;
   server.maxHeadersCount = 64;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const failed = (err: NodeJS.ErrnoException) => reject(new OpsListenError(opts.listen, err));
+    server.once('error', failed);
     server.listen({ host, port }, () => {
-      server.off('error', reject);
+      server.off('error', failed);
       resolve();
     });
   });
