@@ -19,13 +19,31 @@
 #include "vg_record.h"
 #include "vg_enforce_maps.h"
 
-/* Kill entries, and deny entries where no LSM program denies them (deny falls back to kill). */
+/* Whether a BPF LSM program (bpf/lsm/deny.bpf.c) checks this deny entry: a path, on these types. */
+static __always_inline bool vg_enf_lsm_checks(struct vg_enf_key *k) {
+	switch (k->type) {
+	case VG_EVT_EXECVE:
+	case VG_EVT_OPEN:
+	case VG_EVT_OPENAT:
+	case VG_EVT_OPENAT2:
+	case VG_EVT_UNLINK:
+	case VG_EVT_UNLINKAT:
+	case VG_EVT_RENAME:
+	case VG_EVT_RENAMEAT:
+	case VG_EVT_RENAMEAT2:
+		return k->field == VG_ENF_F_STR0;
+	}
+	return false;
+}
+
+/* Kill entries, and deny entries no LSM program checks (deny falls back to kill). */
 static __always_inline bool vg_enf_lookup_kill(struct vg_enf_key *k, __u32 uid, bool lsm) {
 	struct vg_enf_rule *rule = bpf_map_lookup_elem(&vg_enf_policy, k);
 
 	if (!rule || !vg_enf_uid_ok(rule, uid))
 		return false;
-	return rule->action == VG_ENF_KILL || (rule->action == VG_ENF_DENY && !lsm);
+	return rule->action == VG_ENF_KILL ||
+	       (rule->action == VG_ENF_DENY && !(lsm && vg_enf_lsm_checks(k)));
 }
 
 /* payload_size: the record's fixed payload, after which its first string starts. */

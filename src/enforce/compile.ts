@@ -26,6 +26,18 @@ export const NET_DENY_HOOK: Partial<Record<EventType, 'connect' | 'sendmsg'>> = 
   connect: 'connect',
   sendto: 'sendmsg',
 };
+/** The BPF LSM hook that denies a path on each event type (bpf/lsm/deny.bpf.c). */
+const LSM_HOOK_OF: Partial<Record<EventType, string>> = {
+  execve: 'bprm_check_security',
+  open: 'file_open',
+  openat: 'file_open',
+  openat2: 'file_open',
+  unlink: 'path_unlink',
+  unlinkat: 'path_unlink',
+  rename: 'path_rename',
+  renameat: 'path_rename',
+  renameat2: 'path_rename',
+};
 /** Strings the kernel compares are shorter than this (VG_ENF_VAL_MAX). */
 export const KERNEL_STRING_MAX = 256;
 /** A rule expanding to more policy entries than this is left to user space. */
@@ -204,10 +216,15 @@ function stringPolicy(
     types.includes('execve') && types.length === 1
       ? 'at exec, before the new program runs'
       : 'when the syscall returns';
+  const kill = `SIGKILL from the probe ${at}`;
+  const hooks = [...new Set(types.map((t) => LSM_HOOK_OF[t]))];
+  const lsm = field === 'str0' && hooks.every((h) => h !== undefined);
   const how =
-    action === 'deny'
-      ? `SIGKILL from the probe ${at} (deny without BPF LSM falls back to kill)`
-      : `SIGKILL from the probe ${at}`;
+    action === 'kill'
+      ? kill
+      : lsm
+        ? `EPERM from the BPF LSM hook ${hooks.join('/')} before the call; where the kernel has no BPF LSM, ${kill} (deny falls back to kill)`
+        : `${kill} (deny falls back to kill: no BPF LSM hook checks this)`;
   return { policy: { kind: 'string', types, field, values, uid: a.uid }, how };
 }
 

@@ -45,7 +45,10 @@ export interface EnforcerOptions {
 }
 
 const EPERM = 1;
-/** Event types whose deny entries a BPF LSM program checks and reports (bpf/lsm/deny.bpf.c). */
+/**
+ * Event types whose deny entries on a path (field str0) a BPF LSM program checks and reports
+ * (bpf/lsm/deny.bpf.c); the tracepoint check kills for the others (bpf/enforce/vg_enforce.h).
+ */
 const LSM_DENY_TYPES: ReadonlySet<EventType> = new Set<EventType>([
   'execve',
   'open',
@@ -204,12 +207,18 @@ export class Enforcer {
     const exempt = this.exempt(ev);
     if (exempt !== undefined) return { action: 'alert', enforcement: { mode: 'allowed', reason: exempt } };
     const lsmDeny =
-      plan.mode === 'kernel' && plan.action === 'deny' && this.lsmAttached && LSM_DENY_TYPES.has(ev.type);
+      plan.mode === 'kernel' &&
+      plan.action === 'deny' &&
+      plan.policy.kind === 'string' &&
+      plan.policy.field === 'str0' &&
+      this.lsmAttached &&
+      LSM_DENY_TYPES.has(ev.type);
     // The LSM program decided before the call: EPERM is its denial, which its own record reported.
     if (lsmDeny && ev.ret === -EPERM)
       return { action: 'denied', enforcement: { mode: 'kernel' }, reported: true };
     if (!lsmDeny && plan.mode === 'kernel' && this.kernelSaw(plan, ev)) {
       const denied = plan.policy.kind === 'net';
+      // (a deny the LSM does not check, as on kernels without BPF LSM, is carried out as kill)
       return { action: denied ? 'denied' : 'killed', enforcement: { mode: 'kernel' } };
     }
     const reason =

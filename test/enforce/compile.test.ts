@@ -45,6 +45,18 @@ test('exact exec, file and comm conditions compile to string policies', () => {
   assert.match(p.how, /falls back to kill/);
 });
 
+test('deny on a path names the BPF LSM hook that refuses it, and the kill fallback', () => {
+  const unlink = kernel(plan('evt.type in (unlink, unlinkat) and fd.name = /etc/passwd', 'deny'));
+  assert.match(unlink.how, /EPERM from the BPF LSM hook path_unlink before the call/);
+  assert.match(unlink.how, /falls back to kill/);
+  assert.match(kernel(plan('evt.type = execve and proc.exepath = /x', 'deny')).how, /bprm_check_security/);
+  assert.match(kernel(plan('evt.type = chmod and fd.name = /x', 'deny')).how, /no BPF LSM hook checks this/);
+  assert.match(
+    kernel(plan('evt.type in (open, unlink) and fd.name = /x', 'deny')).how,
+    /file_open\/path_unlink/,
+  );
+});
+
 test('network deny compiles to the cgroup hooks; network kill does not', () => {
   assert.deepEqual(
     kernel(plan('evt.type = connect and fd.sip = 10.0.0.1 and fd.sport = 443', 'deny')).policy,
