@@ -4,6 +4,7 @@
  * compiled CLI when the bench runs from dist/, else the sources through tsx.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { request } from 'node:http';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -115,4 +116,25 @@ export function procCpuSeconds(pid: number): number {
 export function droppedAtStop(log: string): number | null {
   const m = /"dropped":(\d+),"records":\d+,"msg":"stopped"/.exec(log);
   return m ? Number(m[1]) : null;
+}
+
+/** The agent's Prometheus metrics text (metrics enabled on 127.0.0.1:port). */
+export function scrapeMetrics(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: '/metrics' }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve(body));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** A metric's value, summed over its label sets (NaN when absent). */
+export function metric(text: string, name: string): number {
+  const re = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'gm');
+  let sum = NaN;
+  for (const m of text.matchAll(re)) sum = (Number.isNaN(sum) ? 0 : sum) + Number(m[1]);
+  return sum;
 }

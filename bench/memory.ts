@@ -5,28 +5,10 @@
  * between the first and the last minute.
  *   node dist/bench/run.js memory [--minutes 10]
  */
-import { request } from 'node:http';
-import { startAgent } from './agent.js';
+import { metric, scrapeMetrics, startAgent } from './agent.js';
 import { runWorkload, workloadBinary } from './workload.js';
 
 const PORT = 19_464;
-
-function scrape(): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: PORT, path: '/metrics' }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => resolve(body));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-function metric(text: string, name: string): number {
-  const m = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+]+)$`, 'm').exec(text);
-  return m ? Number(m[1]) : NaN;
-}
 
 export async function memory(opts: { minutes: number }): Promise<void> {
   workloadBinary();
@@ -41,7 +23,7 @@ export async function memory(opts: { minutes: number }): Promise<void> {
       await runWorkload(['open', '200000']);
       await runWorkload(['exec', '500']);
       await runWorkload(['connect', '2000']);
-      const text = await scrape();
+      const text = await scrapeMetrics(PORT);
       const procs = metric(text, 'vigil_process_table_size');
       const s = { t: (Date.now() - t0) / 60_000, rss: agent.rssBytes() / 2 ** 20, procs };
       samples.push(s);

@@ -4,7 +4,7 @@
  * not judge). The kernel benchmarks need root and a built probe object.
  *
  *   overhead  host overhead: no agent vs vigil vs auditd   [--scale 1] [--rounds 3] [--skip-auditd]
- *   pipeline  events/s and drops at increasing rates         [--seconds 5] [--rates a,b,...]
+ *   pipeline  events/s and drops at increasing rates         [--seconds 5] [--rates a,b,...] [--path P]
  *   engine    engine-only events/s (bench/engine.ts)         [--seconds 3]
  *   memory    RSS and process table under the loop           [--minutes 10]
  *   latency   alert latency p50/p99 under load               [--rate 50000] [--alerts 200] [--seconds 10] [--warmup 2]
@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { latency } from './latency.js';
 import { memory } from './memory.js';
 import { overhead } from './overhead.js';
-import { DEFAULT_RATES, pipeline } from './pipeline.js';
+import { DEFAULT_PATH, DEFAULT_RATES, pipeline } from './pipeline.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -29,6 +29,7 @@ const { values, positionals } = parseArgs({
     'skip-auditd': { type: 'boolean', default: false },
     seconds: { type: 'string' },
     rates: { type: 'string' },
+    path: { type: 'string' },
     minutes: { type: 'string', default: '10' },
     rate: { type: 'string', default: '50000' },
     alerts: { type: 'string', default: '200' },
@@ -53,6 +54,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
     pipeline({
       seconds: Number(values.seconds ?? 5),
       rates: values.rates ? values.rates.split(',').map(Number) : DEFAULT_RATES,
+      path: values.path ?? DEFAULT_PATH,
     }),
   engine: script('engine', [values.seconds ?? '3']),
   memory: () => memory({ minutes: Number(values.minutes) }),
