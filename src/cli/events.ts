@@ -30,6 +30,8 @@ export function formatEventLine(ev: VigilEvent): string {
   }
   parts.push(`res=${ev.args.res ?? ev.ret}`);
   if (p.container_id !== '') parts.push(`container=${p.container_id}`);
+  const pod = p.container_id === '' ? undefined : ev.container?.pod;
+  if (pod !== undefined) parts.push(`pod=${pod.namespace}/${pod.name}`);
   return parts.join(' ');
 }
 

@@ -4,7 +4,11 @@
  */
 import { pino, type Logger } from 'pino';
 import { type EventType, isEventType, type VigilEvent } from '../event/types.js';
+import { defaultConfig } from '../config/load.js';
+import { PodDirectory } from './k8s-pods.js';
 import { Sensor, type SensorStats, SensorUnavailable } from './sensor.js';
+
+const KUBERNETES = defaultConfig().kubernetes;
 
 export function stderrLogger(): Logger {
   return pino({ base: undefined }, pino.destination(2));
@@ -41,6 +45,8 @@ export async function streamUntilSignal(opts: StreamOptions): Promise<{ code: nu
       onMounts: (ms) => {
         for (const m of ms) if (m.state !== 'present') opts.log.info({ mount: m }, `${m.type}: ${m.state}`);
       },
+      // Recorded events carry their pod, as the agent's do (the kubelet's directories, default places).
+      pods: new PodDirectory({ podsDir: KUBERNETES.pods_dir, containersDir: KUBERNETES.containers_dir }),
     });
   } catch (err) {
     if (err instanceof SensorUnavailable) {

@@ -11,6 +11,9 @@ import { PodDirectory, parsePodDirName, podSourceReport } from '../../src/sensor
 import { ContainerCatalog } from '../../src/sensor/container-info.js';
 import { sampleEvent } from '../../src/engine/rule-tests/sample-event.js';
 import type { ProcessInfo } from '../../src/event/types.js';
+import { eventToJson, parseEventLine } from '../../src/event/json.js';
+import { lookupField } from '../../src/engine/fields/registry.js';
+import { formatEventLine } from '../../src/cli/events.js';
 
 const root = mkdtempSync(join(tmpdir(), 'vigil-k8s-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -162,4 +165,17 @@ test('doctor: what pod metadata alerts will carry here', () => {
   const off = podSourceReport(join(root, 'absent'), {});
   assert.equal(off.detail, `no kubelet pod directory at ${join(root, 'absent')}`);
   assert.match(off.meaning, /container ids only/);
+});
+
+test('a recorded event keeps its pod: replay reads it back, the text line of vigil events shows it', () => {
+  const pod = { uid: UID_WEB, name: 'web-0', namespace: 'shop' };
+  const recorded = sampleEvent({
+    type: 'execve',
+    proc: { container_id: ID_NGINX.slice(0, 12) },
+    container: { id: ID_NGINX.slice(0, 12), name: 'nginx', pod },
+  });
+  const back = parseEventLine(eventToJson(recorded))!;
+  assert.deepEqual(back.container, recorded.container);
+  assert.equal(lookupField('k8s.ns.name')!.bind(undefined)(back), 'shop');
+  assert.match(formatEventLine(back), / container=aaaaaaaaaaaa pod=shop\/web-0$/);
 });
