@@ -343,7 +343,9 @@ struct vg_dup {
  * target_* describe the first task signalled; 0 and "" when no signal was
  * generated (signal 0, a refused call, no such process). `targets` counts the
  * tasks signalled (a group or -1 reaches several); `hit_agent` is 1 when one of
- * them belongs to the agent (vg_config.agent_tgid), whichever came first.
+ * them belongs to the agent (vg_config.agent_tgid), whichever came first. Such
+ * a record is sent as the agent is signalled (retval 0, `targets` so far), not
+ * at sys_exit, so that it is in the ring buffer before the agent can act on it.
  */
 struct vg_signal {
 	__s32 pid;

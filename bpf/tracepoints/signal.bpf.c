@@ -11,11 +11,11 @@
  */
 #include "vg_record.h"
 
-/* A signal call in flight: the payload being filled, and which call it is. */
+/* A signal call in flight: the payload being filled, which call it is, whether it was sent. */
 struct vg_sig_flight {
 	struct vg_signal s;
 	__u32 type;
-	__u32 _pad;
+	__u32 sent;
 };
 
 /* Keyed by tid; LRU bounds it when an exit is missed (a thread killed mid-call). */
@@ -43,11 +43,21 @@ static __always_inline int vg_signal_enter(__u32 type, __s64 pid, __s64 tid, __u
 	return 0;
 }
 
+/* The record of a call in flight, with result ret. */
+static __always_inline int vg_signal_send(struct vg_sig_flight *f, long ret) {
+	struct vg_signal *s;
+	struct vg_rec r;
+
+	s = vg_rec_begin(&r, f->type, ret, sizeof(*s));
+	if (!s)
+		return 0;
+	__builtin_memcpy(s, &f->s, sizeof(*s));
+	return vg_rec_send(&r);
+}
+
 static __always_inline int vg_signal_exit(__u32 type, long ret) {
 	__u32 key = (__u32)bpf_get_current_pid_tgid();
 	struct vg_sig_flight *f = bpf_map_lookup_elem(&vg_sig_flight, &key);
-	struct vg_signal *s;
-	struct vg_rec r;
 
 	if (!f)
 		return 0;
@@ -56,18 +66,11 @@ static __always_inline int vg_signal_exit(__u32 type, long ret) {
 	 * preemption SIGURG between its own threads) is the bulk of signal traffic
 	 * and never aimed at another process: not reported.
 	 */
-	if (f->type != type ||
-	    (f->s.targets == 1 && f->s.target_tgid == (bpf_get_current_pid_tgid() >> 32))) {
-		bpf_map_delete_elem(&vg_sig_flight, &key);
-		return 0;
-	}
-	s = vg_rec_begin(&r, type, ret, sizeof(*s));
-	if (s)
-		__builtin_memcpy(s, &f->s, sizeof(*s));
+	if (f->type == type && !f->sent &&
+	    !(f->s.targets == 1 && f->s.target_tgid == (bpf_get_current_pid_tgid() >> 32)))
+		vg_signal_send(f, ret);
 	bpf_map_delete_elem(&vg_sig_flight, &key);
-	if (!s)
-		return 0;
-	return vg_rec_send(&r);
+	return 0;
 }
 
 /*
@@ -93,8 +96,17 @@ int BPF_PROG(sig_generate, int sig, struct kernel_siginfo *info, struct task_str
 		BPF_CORE_READ_STR_INTO(&f->s.target_comm, task, comm);
 	}
 	f->s.targets++;
-	if (vg_is_agent(tgid))
+	/*
+	 * A signal to the agent is sent now, not at sys_exit: the sender holds the
+	 * target's siglock here (interrupts off, no preemption), so the record is in
+	 * the ring buffer before the agent can take the signal, and its shutdown
+	 * drains it. The call succeeds once a signal is generated: result 0.
+	 */
+	if (vg_is_agent(tgid) && !f->sent) {
 		f->s.hit_agent = 1;
+		f->sent = 1;
+		vg_signal_send(f, 0);
+	}
 	return 0;
 }
 

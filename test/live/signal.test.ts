@@ -71,7 +71,8 @@ test('a signal to a process group that includes the agent names the agent; its o
   assert.equal(group?.args.pid, 0);
   assert.equal(group.target?.is_agent, true);
   assert.equal(group.target?.pid, process.pid);
-  assert.ok((group.target?.count ?? 0) >= 2, 'the group has the agent and the shell at least');
+  // Sent as the agent is signalled: the count of processes reached so far.
+  assert.ok((group.target?.count ?? 0) >= 1);
 
   // The agent signalling a child: never reported (the kernel ignores the agent's own activity).
   const child = spawn('/usr/bin/sleep', ['30'], { stdio: 'ignore' });
