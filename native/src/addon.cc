@@ -6,6 +6,7 @@
 #include "pidfd.h"
 
 #include <bpf/libbpf.h>
+#include <malloc.h>
 
 #include <napi.h>
 
@@ -130,6 +131,12 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
 } // namespace vigil
 
 static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
+	// Ring batches (up to 256 KiB) are allocated by the reader thread and freed by the garbage
+	// collector on the main thread. glibc raises its mmap threshold each time such a block is
+	// freed, after which they come from the thread arenas and their pages stay in the RSS after
+	// a burst. A fixed threshold (glibc's own default) keeps large blocks mmap-ed: returned at
+	// free().
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	return vigil::Init(env, exports);
 }
 

@@ -2,9 +2,11 @@
 
 #include "errors.h"
 
-#include <bpf/libbpf.h>
+#include <bpf/bpf.h>
+#include <linux/bpf.h>
 
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -59,7 +61,15 @@ using Tsfn = Napi::TypedThreadSafeFunction<RingReaderState, Batch, CallJs>;
 
 struct RingReaderState {
 	RingReaderOptions options;
-	ring_buffer *rb = nullptr;
+	// The ring, mapped by hand rather than with libbpf's ring_buffer: libbpf maps the data
+	// pages twice (so a record that wraps reads as one piece), which counts the ring twice in
+	// the agent's RSS (32 MiB for the default 16 MiB ring). Here they are mapped once and a
+	// wrapping record is copied in two pieces.
+	int mapFd = -1;
+	size_t pageSize = 0;
+	size_t dataSize = 0;
+	void *consumerPage = MAP_FAILED; // read-write: the consumer position
+	void *producerArea = MAP_FAILED; // read-only: the producer position page, then the data
 	int epollFd = -1;
 	int wakeFd = -1;
 	Tsfn tsfn;
@@ -88,7 +98,10 @@ struct RingReaderState {
 	~RingReaderState() {
 		if (current != nullptr)
 			FreeBatch(current);
-		ring_buffer__free(rb);
+		if (consumerPage != MAP_FAILED)
+			munmap(consumerPage, pageSize);
+		if (producerArea != MAP_FAILED)
+			munmap(producerArea, pageSize + dataSize);
 		if (epollFd >= 0)
 			close(epollFd);
 		if (wakeFd >= 0)
@@ -156,8 +169,10 @@ bool Flush(RingReaderState *s) {
 	return true;
 }
 
-int OnSample(void *ctx, void *data, size_t size) {
-	auto *s = static_cast<RingReaderState *>(ctx);
+// Appends one record, given as up to two pieces (a record that wraps around the end of the ring).
+int OnSample(RingReaderState *s, const uint8_t *first, size_t firstLen, const uint8_t *second,
+             size_t secondLen) {
+	size_t size = firstLen + secondLen;
 	size_t framed = kFrameHeader + ((size + 7) & ~static_cast<size_t>(7));
 	if (s->current != nullptr && s->current->len + framed > s->current->cap && !Flush(s))
 		return -ECANCELED;
@@ -175,7 +190,9 @@ int OnSample(void *ctx, void *data, size_t size) {
 	uint8_t *out = batch->data + batch->len;
 	uint32_t header[2] = {static_cast<uint32_t>(size), 0};
 	memcpy(out, header, sizeof(header));
-	memcpy(out + kFrameHeader, data, size);
+	memcpy(out + kFrameHeader, first, firstLen);
+	if (secondLen > 0)
+		memcpy(out + kFrameHeader + firstLen, second, secondLen);
 	memset(out + kFrameHeader + size, 0, framed - kFrameHeader - size);
 	batch->len += framed;
 	batch->records++;
@@ -184,6 +201,44 @@ int OnSample(void *ctx, void *data, size_t size) {
 	if ((full || late) && !Flush(s))
 		return -ECANCELED;
 	return 0;
+}
+
+// Reads every committed record (as libbpf's ringbuf_process_ring does); the count, or a negative
+// errno.
+int64_t Consume(RingReaderState *s) {
+	auto *consumerPos = static_cast<unsigned long *>(s->consumerPage);
+	auto *producerPos = static_cast<unsigned long *>(s->producerArea);
+	const uint8_t *data = static_cast<const uint8_t *>(s->producerArea) + s->pageSize;
+	const size_t mask = s->dataSize - 1;
+	int64_t count = 0;
+	unsigned long cons = __atomic_load_n(consumerPos, __ATOMIC_ACQUIRE);
+	bool more = true;
+	while (more) {
+		more = false;
+		unsigned long prod = __atomic_load_n(producerPos, __ATOMIC_ACQUIRE);
+		while (cons < prod) {
+			// Headers are 8-byte aligned and the data size is a multiple of the page: a
+			// header never wraps.
+			const auto *hdr = reinterpret_cast<const uint32_t *>(data + (cons & mask));
+			uint32_t len = __atomic_load_n(hdr, __ATOMIC_ACQUIRE);
+			if (len & BPF_RINGBUF_BUSY_BIT)
+				return count; // reserved, not committed yet: the next pass reads it
+			more = true;
+			uint32_t size = len & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
+			if ((len & BPF_RINGBUF_DISCARD_BIT) == 0) {
+				size_t at = (cons + BPF_RINGBUF_HDR_SZ) & mask;
+				size_t firstLen =
+				    size <= s->dataSize - at ? size : s->dataSize - at;
+				int err = OnSample(s, data + at, firstLen, data, size - firstLen);
+				if (err < 0)
+					return err;
+				count++;
+			}
+			cons += (static_cast<unsigned long>(size) + BPF_RINGBUF_HDR_SZ + 7) & ~7ul;
+			__atomic_store_n(consumerPos, cons, __ATOMIC_RELEASE);
+		}
+	}
+	return count;
 }
 
 int TimeoutMs(const RingReaderState *s) {
@@ -217,11 +272,11 @@ void Run(RingReaderState *s) {
 		request = s->request.load();
 		if (request == kAbort)
 			break;
-		int consumed = ring_buffer__consume(s->rb);
+		int64_t consumed = Consume(s);
 		if (s->request.load() == kAbort)
 			break;
 		if (consumed < 0) {
-			s->error = -consumed;
+			s->error = static_cast<int>(-consumed);
 			break;
 		}
 		if (consumed > 0)
@@ -278,9 +333,22 @@ std::unique_ptr<RingReader> RingReader::Start(Napi::Env env, int mapFd, Napi::Fu
 	auto s = std::make_shared<RingReaderState>();
 	s->options = options;
 	LogCapture capture;
-	s->rb = ring_buffer__new(mapFd, OnSample, s.get(), nullptr);
-	if (s->rb == nullptr)
-		ThrowBpfError(env, "ring_buffer__new", errno, &capture);
+	bpf_map_info info = {};
+	uint32_t infoLen = sizeof(info);
+	if (bpf_obj_get_info_by_fd(mapFd, &info, &infoLen) < 0)
+		ThrowBpfError(env, "bpf_obj_get_info_by_fd", errno, &capture);
+	if (info.type != BPF_MAP_TYPE_RINGBUF)
+		ThrowBpfError(env, "ring reader: not a ring buffer map", EINVAL);
+	s->mapFd = mapFd;
+	s->pageSize = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+	s->dataSize = info.max_entries;
+	s->consumerPage = mmap(nullptr, s->pageSize, PROT_READ | PROT_WRITE, MAP_SHARED, mapFd, 0);
+	if (s->consumerPage == MAP_FAILED)
+		ThrowBpfError(env, "mmap (ring consumer page)", errno);
+	s->producerArea = mmap(nullptr, s->pageSize + s->dataSize, PROT_READ, MAP_SHARED, mapFd,
+	                       static_cast<off_t>(s->pageSize));
+	if (s->producerArea == MAP_FAILED)
+		ThrowBpfError(env, "mmap (ring data)", errno);
 	s->wakeFd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (s->wakeFd < 0)
 		ThrowBpfError(env, "eventfd", errno);
@@ -293,7 +361,7 @@ std::unique_ptr<RingReader> RingReader::Start(Napi::Env env, int mapFd, Napi::Fu
 	epoll_event wake = {};
 	wake.events = EPOLLIN;
 	wake.data.u32 = 1;
-	if (epoll_ctl(s->epollFd, EPOLL_CTL_ADD, ring_buffer__epoll_fd(s->rb), &ring) < 0 ||
+	if (epoll_ctl(s->epollFd, EPOLL_CTL_ADD, mapFd, &ring) < 0 ||
 	    epoll_ctl(s->epollFd, EPOLL_CTL_ADD, s->wakeFd, &wake) < 0)
 		ThrowBpfError(env, "epoll_ctl", errno);
 

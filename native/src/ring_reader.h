@@ -18,8 +18,6 @@
 #include <memory>
 #include <thread>
 
-struct ring_buffer;
-
 namespace vigil {
 
 struct RingReaderOptions {
