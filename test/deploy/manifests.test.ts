@@ -6,7 +6,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import * as yaml from 'js-yaml';
 import { Namespace } from 'kubernetes-models/v1/Namespace';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
@@ -197,4 +198,29 @@ test('Service selects the agent pods; ServiceMonitor selects the Service and its
   }>('ServiceMonitor', 'vigil');
   for (const [k, v] of Object.entries(sm.spec.selector.matchLabels)) assert.equal(svc.metadata.labels[k], v);
   assert.equal(sm.spec.endpoints[0].port, 'metrics');
+});
+
+test('docs/deploy.md: the kustomize overlay shown instead of a Helm chart patches paths that exist', () => {
+  const doc = readFileSync(repo('docs', 'deploy.md'), 'utf8');
+  const block = /### Helm[\s\S]*?```yaml\n([\s\S]*?)```/.exec(doc)?.[1];
+  assert.ok(block, 'docs/deploy.md shows an overlay');
+  const overlay = yaml.load(block) as {
+    resources: string[];
+    images: { name: string }[];
+    patches: { target: { kind: string; name: string }; patch: string }[];
+  };
+  assert.deepEqual(overlay.resources, ['../deploy/kubernetes']);
+  const ds = find<AgentDaemonSet>('DaemonSet', 'vigil');
+  assert.ok(
+    ds.spec.template.spec.containers.some((c) => c.image?.split(':')[0] === overlay.images[0].name),
+    'the image name the overlay replaces is the DaemonSet image',
+  );
+  for (const p of overlay.patches) {
+    assert.equal(find(p.target.kind, p.target.name).kind, p.target.kind);
+    for (const op of yaml.load(p.patch) as { op: string; path: string }[]) {
+      let node: unknown = find(p.target.kind, p.target.name);
+      for (const key of op.path.split('/').slice(1)) node = (node as Record<string, unknown>)?.[key];
+      assert.notEqual(node, undefined, `${op.path} exists (a JSON-patch replace needs it)`);
+    }
+  }
 });
