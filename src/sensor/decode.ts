@@ -30,7 +30,7 @@ import type { EventCreds, ProcEntry, ProcessTable } from './process-table.js';
 import { cmdlineOf, splitNul } from './procfs.js';
 import { AF_INET, AF_INET6, AF_UNIX, readSockAddr, type SockAddr, tupleName } from './sockaddr.js';
 import { containerFromCgroup } from './container.js';
-import { decodeSignal, targetByPid } from './decode-signal.js';
+import { decodeSignal, signalName, targetByPid } from './decode-signal.js';
 import { ContainerCatalog } from './container-info.js';
 import type { UserDb } from './users.js';
 
@@ -408,7 +408,8 @@ export class Decoder {
       const status = this.dv.getInt32(p + EXT.exit_code, true);
       const code = (status >> 8) & 0xff;
       const sig = status & 0x7f;
-      ev.args = { status, ret: code, sig, core: (status & 0x80) !== 0 ? 1 : 0 };
+      // Falco renders the signal by name (SIGKILL), as for kill; 0 when the process exited.
+      ev.args = { status, ret: code, sig: signalName(sig), core: (status & 0x80) !== 0 ? 1 : 0 };
       ev.rawargs = { status, ret: code, sig };
     }
     this.table.onExit(pid, this.nowMs);

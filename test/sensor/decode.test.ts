@@ -278,9 +278,10 @@ test('procexit: status split into code and signal', () => {
   const { run } = setup();
   const [exit] = run([{ type: 'procexit', hdr: hdr(80, 1), payload: { exit_code: (3 << 8) | 0 } }]);
   assert.equal(exit.args.ret, 3);
-  assert.equal(exit.args.sig, 0);
+  assert.equal(exit.args.sig, '0');
   const [killed] = run([{ type: 'procexit', hdr: hdr(81, 1), payload: { exit_code: 9 } }]);
-  assert.equal(killed.args.sig, 9);
+  assert.equal(killed.args.sig, 'SIGKILL', 'named as Falco renders it');
+  assert.equal(killed.rawargs.sig, 9);
 });
 
 test('a batch with broken framing stops at the break; unknown types are counted', () => {
