@@ -24,7 +24,9 @@
  * side sees failed reservations (which it must count): memory stays bounded. Walk a batch with
  * {@link forEachRecord}. An exception thrown by `onBatch` is an uncaught exception. The reader
  * sleeps until the kernel wakes it; records submitted with BPF_RB_NO_WAKEUP are still picked up
- * within `maxWaitMs` while a batch is open, or within 4 ms when the reader is idle.
+ * within `maxWaitMs` while a batch is open, within 1 ms while records keep coming, or within 4 ms
+ * when the reader is idle. The ring's data pages are mapped once (libbpf's reader maps them twice),
+ * so the ring counts once in the RSS.
  *
  * Maps: keys and values are raw bytes in the kernel's layout. Per-CPU maps are read with
  * `mapLookupPercpu` (one Buffer per possible CPU); to write one, pass a value of
