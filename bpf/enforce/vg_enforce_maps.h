@@ -50,7 +50,14 @@ struct vg_enf_cfg {
 	__u32 enabled;    /* 0: monitor mode, nothing is acted on */
 	__u32 agent_tgid; /* never acted on; its processes are protected */
 	__u32 lsm; /* 1: the LSM programs deny; the tracepoint check then kills for kill only */
+	__u32 lsm_hooks; /* VG_ENF_LSM_*: the LSM path hooks with deny entries (the others skip) */
 };
+
+/* vg_enf_cfg.lsm_hooks bits: an LSM hook with no deny entry returns at once. */
+#define VG_ENF_LSM_EXEC   (1u << 0)
+#define VG_ENF_LSM_OPEN   (1u << 1)
+#define VG_ENF_LSM_UNLINK (1u << 2)
+#define VG_ENF_LSM_RENAME (1u << 3)
 
 struct vg_enf_key {
 	__u32 gen;

@@ -103,13 +103,21 @@ static __always_inline bool vg_lsm_d_path_key(struct vg_enf_cfg *c, struct vg_en
                                               struct path *path) {
 	long n;
 
+	__u64 *w = (__u64 *)k->val;
+
 	__builtin_memset(k, 0, sizeof(*k));
 	n = bpf_d_path(path, k->val, sizeof(k->val));
 	if (n <= 0 || n >= VG_ENF_VAL_MAX)
 		return false;
-	for (int i = 0; i < VG_ENF_VAL_MAX; i++)
-		if (i >= n)
-			k->val[i] = 0;
+	/* By 8-byte words, little-endian: a word the NUL falls in keeps its first n % 8 bytes. */
+	for (int i = 0; i < VG_ENF_VAL_MAX / 8; i++) {
+		long start = i * 8;
+
+		if (start >= n)
+			w[i] = 0;
+		else if (start + 8 > n)
+			w[i] &= (1ull << ((n - start) * 8)) - 1;
+	}
 	k->gen = c->gen;
 	k->field = VG_ENF_F_STR0;
 	return true;

@@ -57,7 +57,7 @@ int BPF_PROG(vg_lsm_exec, struct linux_binprm *bprm, int ret) {
 	struct vg_lsm_hit hit = {};
 	struct vg_enf_key k;
 
-	if (ret || !c || vg_lsm_exempt(c))
+	if (ret || !c || !(c->lsm_hooks & VG_ENF_LSM_EXEC) || vg_lsm_exempt(c))
 		return ret;
 	if (!vg_lsm_d_path_key(c, &k, (struct path *)&bprm->file->f_path) ||
 	    !vg_lsm_lookup(&k, types, 1, &hit))
@@ -96,7 +96,7 @@ int BPF_PROG(vg_lsm_open, struct file *file, int ret) {
 	struct vg_lsm_hit hit = {};
 	struct vg_enf_key k;
 
-	if (ret || !c || vg_lsm_exempt(c))
+	if (ret || !c || !(c->lsm_hooks & VG_ENF_LSM_OPEN) || vg_lsm_exempt(c))
 		return ret;
 	if (!vg_lsm_d_path_key(c, &k, (struct path *)&file->f_path) ||
 	    !vg_lsm_lookup(&k, types, 3, &hit))
@@ -112,7 +112,7 @@ int BPF_PROG(vg_lsm_open, struct file *file, int ret) {
  */
 static __always_inline int vg_lsm_path_op(const struct path *dir, struct dentry *dentry,
                                           const struct path *new_dir, struct dentry *new_dentry,
-                                          const __u16 *types, int ntypes) {
+                                          const __u16 *types, int ntypes, __u32 hook) {
 	struct vg_enf_cfg *c = vg_enf_active();
 	struct vg_lsm_hit hit = {};
 	struct vg_enf_key k;
@@ -120,7 +120,7 @@ static __always_inline int vg_lsm_path_op(const struct path *dir, struct dentry 
 	struct vg_rec r;
 	bool denied = false;
 
-	if (!c || vg_lsm_exempt(c) || !vg_lsm_busy_take())
+	if (!c || !(c->lsm_hooks & hook) || vg_lsm_exempt(c) || !vg_lsm_busy_take())
 		return 0;
 	f = vg_lsm_rec_begin(&r, types[0], sizeof(*f), 0);
 	if (!f)
@@ -149,7 +149,7 @@ int BPF_PROG(vg_lsm_unlink, const struct path *dir, struct dentry *dentry, int r
 
 	if (ret)
 		return ret;
-	return vg_lsm_path_op(dir, dentry, NULL, NULL, types, 2);
+	return vg_lsm_path_op(dir, dentry, NULL, NULL, types, 2, VG_ENF_LSM_UNLINK);
 }
 
 SEC("lsm/path_rename")
@@ -159,7 +159,8 @@ int BPF_PROG(vg_lsm_rename, const struct path *old_dir, struct dentry *old_dentr
 
 	if (ret)
 		return ret;
-	return vg_lsm_path_op(old_dir, old_dentry, new_dir, new_dentry, types, 3);
+	return vg_lsm_path_op(old_dir, old_dentry, new_dir, new_dentry, types, 3,
+	                      VG_ENF_LSM_RENAME);
 }
 
 /*

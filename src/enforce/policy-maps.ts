@@ -114,6 +114,28 @@ function netKeys(gen: number, p: KernelPolicy & { kind: 'net' }): Buffer[] {
   return keys;
 }
 
+/** vg_enf_cfg.lsm_hooks (VG_ENF_LSM_*): which LSM path hooks have deny entries to check. */
+const LSM_HOOK_BIT: Partial<Record<string, number>> = {
+  execve: 1,
+  open: 2,
+  openat: 2,
+  openat2: 2,
+  unlink: 4,
+  unlinkat: 4,
+  rename: 8,
+  renameat: 8,
+  renameat2: 8,
+};
+
+function lsmHooks(entries: readonly PolicyEntry[]): number {
+  let bits = 0;
+  for (const e of entries) {
+    if (e.action !== 'deny' || e.policy.kind !== 'string' || e.policy.field !== 'str0') continue;
+    for (const t of e.policy.types) bits |= LSM_HOOK_BIT[t] ?? 0;
+  }
+  return bits;
+}
+
 export class PolicyMaps {
   private gen = 0;
   private readonly links = new Map<string, number>();
@@ -155,19 +177,20 @@ export class PolicyMaps {
         for (const k of netKeys(next, e.policy)) this.object.mapUpdate('vg_enf_net', k, value);
       }
     }
-    this.setConfig(next, enabled, agentTgid, lsm);
+    this.setConfig(next, enabled, agentTgid, lsm, lsmHooks(entries));
     this.gen = next;
     for (const map of ['vg_enf_policy', 'vg_enf_net']) {
       for (const k of this.object.mapKeys(map)) if (k.readUInt32LE(0) !== next) this.object.mapDelete(map, k);
     }
   }
 
-  private setConfig(gen: number, enabled: boolean, agentTgid: number, lsm: boolean): void {
-    const cfg = Buffer.alloc(16);
+  private setConfig(gen: number, enabled: boolean, agentTgid: number, lsm: boolean, lsmHooks: number): void {
+    const cfg = Buffer.alloc(20);
     cfg.writeUInt32LE(gen, 0);
     cfg.writeUInt32LE(enabled ? 1 : 0, 4);
     cfg.writeUInt32LE(agentTgid, 8);
     cfg.writeUInt32LE(lsm ? 1 : 0, 12);
+    cfg.writeUInt32LE(lsmHooks, 16);
     this.object.mapUpdate('vg_enf_cfg', new Uint8Array(4), cfg);
   }
 

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { PolicyMaps, type PolicyEntry } from '../../src/enforce/policy-maps.js';
+import type { KernelPolicy } from '../../src/enforce/compile.js';
 import { Sensor } from '../../src/sensor/sensor.js';
 import { requireLive } from '../support/live.js';
 
@@ -48,6 +49,17 @@ test('a reload swaps generations: only the new policy is left', (t) => {
     assert.equal(second[0].toString('utf8', 8, 8 + '/tmp/c'.length), '/tmp/c');
     const cfg = maps.object.mapLookup('vg_enf_cfg', new Uint8Array(4))!;
     assert.equal(cfg.readUInt32LE(0), 2);
+    assert.equal(cfg.readUInt32LE(16), 0, 'no LSM hook has a deny entry');
+    const deny = {
+      kind: 'string',
+      types: ['openat', 'unlinkat'],
+      field: 'str0',
+      values: ['/x'],
+      uid: undefined,
+    };
+    maps.write([{ ruleId: 3, action: 'deny', policy: deny as KernelPolicy }], false, process.pid);
+    const lsmHooks = maps.object.mapLookup('vg_enf_cfg', new Uint8Array(4))!.readUInt32LE(16);
+    assert.equal(lsmHooks, 2 | 4, 'file_open and path_unlink (VG_ENF_LSM_OPEN | VG_ENF_LSM_UNLINK)');
   } finally {
     maps.close();
   }
