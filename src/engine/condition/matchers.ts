@@ -4,6 +4,9 @@
  * '/', so `**` is the same as `*`) and `pmatch` (path prefixes compared
  * component-wise: /var/run matches /var/run and /var/run/x, not /var/running).
  */
+import { pathComponents } from '../fields/path-facts.js';
+
+export { pathComponents };
 
 /** fnmatch-style glob -> anchored RegExp: * ? [abc] [!a-z] [^a-z], backslash escapes. */
 export function globToRegExp(pattern: string, ignoreCase: boolean): RegExp {
@@ -49,35 +52,6 @@ function classEnd(pattern: string, open: number): number {
 
 function escapeRegExp(c: string): string {
   return /[.*+?^${}()|[\]\\/]/.test(c) ? `\\${c}` : c;
-}
-
-/** Non-empty components of a path: `/var//run/` -> var, run (Falco's split_path). */
-// Many rules pmatch the same event's paths (fd.name, proc.exepath, evt.arg.newpath, interleaved):
-// the last few paths' components are kept, so each is split once per event, not once per rule.
-const MEMO = 4;
-const memoPaths: (string | undefined)[] = new Array<string | undefined>(MEMO).fill(undefined);
-const memoComponents: string[][] = Array.from({ length: MEMO }, () => []);
-let memoNext = 0;
-// The same paths recur from event to event (programs, libraries, configuration) in new string objects:
-// a bounded table by content spares splitting (and allocating) them again. Cleared when full.
-const RECENT_MAX = 4096;
-const RECENT_MAX_LENGTH = 512;
-const recent = new Map<string, string[]>();
-export function pathComponents(path: string): readonly string[] {
-  for (let i = 0; i < MEMO; i++) if (memoPaths[i] === path) return memoComponents[i];
-  let parts = recent.get(path);
-  if (parts === undefined) {
-    parts = path.split('/').filter((c) => c !== '');
-    if (path.length <= RECENT_MAX_LENGTH) {
-      if (recent.size >= RECENT_MAX) recent.clear();
-      recent.set(path, parts);
-    }
-  }
-  const slot = memoNext;
-  memoNext = (memoNext + 1) % MEMO;
-  memoPaths[slot] = path;
-  memoComponents[slot] = parts;
-  return parts;
 }
 
 interface PrefixNode {

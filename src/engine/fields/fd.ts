@@ -8,6 +8,7 @@
 import type { FdInfo, FdType, VigilEvent } from '../../event/types.js';
 import { indexed, plain } from './define.js';
 import { domainsOf, watchDomain } from './domains.js';
+import { pathDirectory, pathFilename } from './path-facts.js';
 import type { FieldDef, FieldType, Getter } from './types.js';
 
 const TYPE_CHARS: Record<FdType, string> = {
@@ -44,40 +45,13 @@ const serverIp = (fd: FdInfo) => (fd.is_server ? fd.lip : fd.rip);
 const clientPort = (fd: FdInfo) => (fd.is_server ? fd.rport : fd.lport);
 const serverPort = (fd: FdInfo) => (fd.is_server ? fd.lport : fd.rport);
 
-// Several rules ask for fd.directory of the same event (Falco's sensitive_files, access_log_files):
-// the slice is computed once per fd object (events are immutable), not once per rule.
-let lastDirFd: FdInfo | undefined;
-let lastDir: string | undefined;
-function directoryOf(fd: FdInfo): string | undefined {
-  if (fd !== lastDirFd) {
-    lastDir = directoryOfUncached(fd);
-    lastDirFd = fd;
-  }
-  return lastDir;
-}
+// fd.directory / fd.filename: asked by several rules of one event (Falco's sensitive_files,
+// access_log_files), kept per path by path-facts.ts.
+const directoryOf = (fd: FdInfo): string | undefined =>
+  fd.type === 'directory' ? fd.name : FILE_LIKE.has(fd.type) ? pathDirectory(fd.name) : undefined;
 
-function directoryOfUncached(fd: FdInfo): string | undefined {
-  if (fd.type === 'directory') return fd.name;
-  if (!FILE_LIKE.has(fd.type)) return undefined;
-  const slash = fd.name.lastIndexOf('/');
-  if (slash < 0) return undefined;
-  return slash === 0 ? '/' : fd.name.slice(0, slash);
-}
-
-let lastNameFd: FdInfo | undefined;
-let lastName: string | undefined;
-function filenameOf(fd: FdInfo): string | undefined {
-  if (fd !== lastNameFd) {
-    lastName = filenameOfUncached(fd);
-    lastNameFd = fd;
-  }
-  return lastName;
-}
-
-function filenameOfUncached(fd: FdInfo): string | undefined {
-  if (!FILE_LIKE.has(fd.type)) return undefined;
-  return fd.name.slice(fd.name.lastIndexOf('/') + 1);
-}
+const filenameOf = (fd: FdInfo): string | undefined =>
+  FILE_LIKE.has(fd.type) ? pathFilename(fd.name) : undefined;
 
 /** fd.ip-like: compared against both ends of a socket; rendered as the client end. */
 function eitherEnd(
