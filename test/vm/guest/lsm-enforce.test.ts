@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Alert } from '../../../src/event/alert.js';
-import { Agent } from '../../enforce/agent.js';
+import { Agent, waitFor } from '../../enforce/agent.js';
 import { requireGuest, guestSeries } from './guest.js';
 
 const READY_MS = 150_000;
@@ -245,6 +245,22 @@ describe('vigil run --enforce with BPF LSM', () => {
     assert.equal(agent.running, true);
     const ptrace = await agent.alertFor('Attempt to ptrace the vigil agent', r.pid, 'ptrace', ALERT_MS);
     assert.equal(ptrace.action, 'denied');
+    // The signals: the always-on tampering rule reads the refused calls' own records.
+    const signals = (): Alert[] =>
+      agent!.alerts.filter(
+        (a) => a.rule === 'Agent tampering' && a.event.type === 'kill' && a.event.proc.pid === r.pid,
+      );
+    await waitFor(
+      () => signals().length >= 2,
+      'Agent tampering alerts for SIGKILL and SIGTERM',
+      () => '',
+      ALERT_MS,
+    );
+    assert.deepEqual(
+      signals().map((a) => a.event.ret),
+      [-EPERM, -EPERM],
+      'SIGKILL and SIGTERM, both refused',
+    );
 
     const links = JSON.parse(execFileSync(bpftool, ['link', 'show', '-j'], { encoding: 'utf8' })) as {
       id: number;
