@@ -15,6 +15,7 @@ import type { AlertSummary, Delivery, DeliveryItem, Output } from './output.js';
 import { DeliveryError } from './output.js';
 import type { Redactor } from './secrets.js';
 import type { AlertStore, InflightBatch, StoredAlert } from './store.js';
+import type { StoreWriter } from './store-writer.js';
 import { Throttle, backoffMs, type ThrottleOptions } from './throttle.js';
 
 /** An alert as handed to the runners: `id` is its store row, absent when the store could not take it. */
@@ -71,6 +72,16 @@ interface PlannedDelivery extends Delivery {
   recorded: boolean;
 }
 
+/** How a runner reaches the store. */
+export interface StoreAccess {
+  /** Reads, on the event loop's connection (WAL readers never wait for the writer); null: no store. */
+  store(): AlertStore | null;
+  /** Writes: the outbox's progress is committed on the store's writer thread. */
+  writer(): StoreWriter | null;
+  /** The newest alert id committed (without a query: health() is called often). */
+  newestId(): number;
+}
+
 const FAILING_AFTER = 3;
 
 export class SinkRunner {
@@ -94,7 +105,7 @@ export class SinkRunner {
   constructor(
     private readonly output: Output,
     readonly opts: SinkRunnerOptions,
-    private readonly store: () => AlertStore | null,
+    private readonly db: StoreAccess,
     private readonly logger: Logger,
     private readonly redactor: Redactor,
   ) {
@@ -108,15 +119,15 @@ export class SinkRunner {
 
   /** Loads the outbox position (durable sinks) and starts the loop. */
   start(): void {
-    const store = this.store();
+    const store = this.db.store();
     if (this.durable && store) {
       try {
         const max = store.maxId();
         const cursor = store.getCursor(this.name);
         if (cursor === undefined) {
           // A sink seen for the first time starts now; it does not receive the history.
-          store.setCursor(this.name, max);
           this.cursor = max;
+          this.writeAck(max);
         } else {
           this.cursor = cursor;
         }
@@ -152,7 +163,7 @@ export class SinkRunner {
       if (item.rank > this.opts.minRank) continue;
       if (this.backlog && item.id !== undefined) continue; // read from the store when the sink catches up
       if (this.queue.length - this.head >= this.opts.queueSize) {
-        if (this.durable && item.id !== undefined && this.store()) {
+        if (this.durable && item.id !== undefined && this.db.store()) {
           this.enterBacklog();
           continue;
         }
@@ -169,7 +180,7 @@ export class SinkRunner {
     let outboxLag = 0;
     if (this.durable) {
       try {
-        outboxLag = Math.max(0, (this.store()?.maxId() ?? 0) - this.cursor);
+        outboxLag = Math.max(0, this.db.newestId() - this.cursor);
       } catch {
         // the store's own health reports why
       }
@@ -241,7 +252,7 @@ export class SinkRunner {
 
   /** The next batch, or 'idle' (nothing to do), or a time to wait until (batching). */
   private plan(): PlannedDelivery | 'idle' | number | undefined {
-    const store = this.store();
+    const store = this.db.store();
     if (this.recovered) {
       const r = this.recovered;
       this.recovered = undefined;
@@ -321,10 +332,10 @@ export class SinkRunner {
   }
 
   private async deliver(d: PlannedDelivery): Promise<void> {
-    const store = this.durable && d.lastId !== undefined ? this.store() : null;
-    if (store && !d.recorded) {
+    const writer = this.durable && d.lastId !== undefined ? this.db.writer() : null;
+    if (writer && !d.recorded) {
       try {
-        store.beginDelivery(this.name, {
+        await writer.begin(this.name, {
           deliveryId: d.id,
           lastId: d.lastId!,
           alertIds: d.alertIds,
@@ -382,12 +393,17 @@ export class SinkRunner {
 
   private ack(lastId: number): void {
     this.cursor = Math.max(this.cursor, lastId);
-    if (!this.durable) return;
-    try {
-      this.store()?.ackDelivery(this.name, lastId);
-    } catch (err) {
-      this.logger.debug({ sink: this.name, err: this.errText(err) }, 'could not record delivery in outbox');
-    }
+    if (this.durable) this.writeAck(lastId);
+  }
+
+  /** Records the cursor; the writer commits it in order, before any later batch is recorded. */
+  private writeAck(lastId: number): void {
+    this.db
+      .writer()
+      ?.ack(this.name, lastId)
+      .catch((err: unknown) =>
+        this.logger.debug({ sink: this.name, err: this.errText(err) }, 'could not record delivery in outbox'),
+      );
   }
 
   private enterBacklog(): void {

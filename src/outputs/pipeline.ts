@@ -1,8 +1,10 @@
 /**
  * openOutputs(): the alert pipeline `vigil run` drives. submit() is synchronous and cheap: alerts
- * gather until the end of the event-loop turn (or commit_batch of them), are committed to SQLite in
- * one transaction, then handed to every sink's runner. If the store fails (disk full, read-only
- * file) that is reported in health() and the log, and the alerts still go to the sinks.
+ * gather until the end of the event-loop turn (or commit_batch of them), are serialised once, are
+ * committed to SQLite by the store's writer thread (store-writer.ts) in one transaction, then
+ * handed to every sink's runner, in submission order. The event loop never waits for the disk. If
+ * the store fails (disk full, read-only file) that is reported in health() and the log, and the
+ * alerts still go to the sinks.
  */
 import { setImmediate as nextTurn } from 'node:timers';
 import type { Logger } from 'pino';
@@ -10,12 +12,13 @@ import type { Alert } from '../event/alert.js';
 import type { OutputsConfig, SinkConfig } from './config.js';
 import { defaultDbPath } from './config.js';
 import { assertOutputsConfig, sinkNames } from './config-check.js';
-import { SinkRunner, type QueuedAlert, type SinkHealth } from './delivery.js';
+import { SinkRunner, type QueuedAlert, type SinkHealth, type StoreAccess } from './delivery.js';
 import { parsePriority, priorityRank } from './output.js';
 import { Redactor } from './secrets.js';
 import { createSink, sinkDefaults } from './sinks/index.js';
 import { startCheckpointer, type Checkpointer } from './checkpointer.js';
-import { AlertStore, sqliteCode } from './store.js';
+import { AlertStore, packRows, sqliteCode } from './store.js';
+import { StoreWriter } from './store-writer.js';
 
 export interface StoreHealth {
   enabled: boolean;
@@ -48,6 +51,10 @@ export interface OpenOutputsOptions {
 }
 
 const STORE_REOPEN_MS = 30_000;
+/** Inserts sent to the writer thread at once: one committing, the next one ready behind it. */
+const MAX_INSERTING = 2;
+/** Alerts waiting for the writer, at most; past that they go to the sinks unstored. */
+const MAX_PENDING = 100_000;
 
 export async function openOutputs(
   config: OutputsConfig,
@@ -73,8 +80,11 @@ export async function openOutputs(
     unstored: 0,
     retentionDeleted: 0,
   };
+  // `store`: this thread's connection, for reads; `writer`: every write, on its own thread.
   let store: AlertStore | null = null;
+  let writer: StoreWriter | null = null;
   let lastOpenAttempt = 0;
+  let newestId = 0;
 
   const storeFailed = (err: unknown, what: string): void => {
     const code = sqliteCode(err);
@@ -94,7 +104,8 @@ export async function openOutputs(
     lastOpenAttempt = Date.now();
     try {
       store = AlertStore.open(dbPath, { synchronous: storeCfg.synchronous });
-      store.setAutoCheckpoint(4096);
+      newestId = store.maxId();
+      writer = new StoreWriter(dbPath, storeCfg.synchronous);
       checkpointer ??= startCheckpointer(dbPath, 200, (err) =>
         logger.warn(
           { db: dbPath, err: err.message },
@@ -105,25 +116,36 @@ export async function openOutputs(
       health.state = 'ok';
       delete health.lastError;
     } catch (err) {
+      (store as AlertStore | null)?.close();
       store = null;
       storeFailed(err, 'cannot open alert store');
     }
   };
   if (storeEnabled) tryOpenStore();
+  /** The writer thread died (not a failed write: that rejects alone): reopen later. */
+  const writerDied = (): void => {
+    if (!writer || writer.alive) return;
+    writer = null;
+    store?.close();
+    store = null;
+  };
+
+  // Alerts submitted while the writer thread starts would wait for it: start with it ready.
+  await (writer as StoreWriter | null)?.ready.catch((err: unknown) => {
+    storeFailed(err, 'cannot open alert store');
+    writerDied();
+  });
 
   const runRetention = (): void => {
-    if (!store) return;
-    try {
-      const n = store.applyRetention(maxAgeMs, maxBytes);
-      if (n > 0) {
+    writer?.retention(maxAgeMs, maxBytes).then(
+      (n) => {
+        if (n === 0) return;
         health.retentionDeleted += n;
         logger.info({ db: dbPath, deleted: n }, 'retention deleted old alerts');
-      }
-    } catch (err) {
-      logger.warn({ db: dbPath, err: String(err) }, 'retention failed');
-    }
+      },
+      (err: unknown) => logger.warn({ db: dbPath, err: String(err) }, 'retention failed'),
+    );
   };
-  runRetention();
   const retentionTimer = setInterval(runRetention, retention.interval_ms ?? 600_000);
   retentionTimer.unref();
 
@@ -133,51 +155,70 @@ export async function openOutputs(
     const names = sinkNames(sinks) as string[]; // no duplicates: checked above
     for (const [i, cfg] of sinks.entries()) {
       runners.push(
-        buildRunner(cfg, i, names[i], () => store, logger, redactor, opts, storeCfg.synchronous === 'full'),
+        buildRunner(
+          cfg,
+          i,
+          names[i],
+          { store: () => store, writer: () => writer, newestId: () => newestId },
+          logger,
+          redactor,
+          {
+            ...opts,
+            fsync: storeCfg.synchronous === 'full',
+          },
+        ),
       );
     }
   } catch (err) {
+    await (writer as StoreWriter | null)?.close();
     await checkpointer?.stop();
     (store as AlertStore | null)?.close();
     throw err;
   }
   for (const r of runners) r.start();
+  runRetention();
 
   let pending: Alert[] = [];
   let scheduled = false;
   let closed = false;
+  // Batches reach the sinks in submission order, each once its commit is settled.
+  let handedOver: Promise<void> = Promise.resolve();
+  // Inserts the writer thread has not answered yet. While they run, alerts gather in `pending`, so
+  // commits are small when alerts are few (latency) and large in a burst (throughput).
+  let inserting = 0;
+  let behindWarned = false;
 
-  const flush = (): void => {
-    scheduled = false;
-    if (pending.length === 0) return;
-    const alerts: Alert[] = [];
-    const jsons: string[] = [];
-    for (const a of pending) {
-      try {
-        jsons.push(JSON.stringify(a));
-        alerts.push(a);
-      } catch (err) {
-        // An alert that cannot be serialised (a bug upstream) must not take the others down.
-        logger.error({ rule: a?.rule, err: String(err) }, 'alert dropped: not serialisable');
-      }
-    }
-    pending = [];
-    if (alerts.length === 0) return;
+  const commit = (alerts: Alert[], jsons: string[]): Promise<number[] | undefined> => {
     if (storeEnabled && !store && Date.now() - lastOpenAttempt > STORE_REOPEN_MS) tryOpenStore();
-    let ids: number[] | undefined;
-    if (store) {
-      try {
-        ids = store.insert(alerts, jsons);
-        health.committed += alerts.length;
-        if (health.state === 'failing') {
-          logger.info({ db: dbPath }, 'alert store writable again');
-          health.state = 'ok';
-          delete health.lastError;
-        }
-      } catch (err) {
-        storeFailed(err, 'cannot write alert store');
-      }
-    }
+    const w = writer;
+    if (!w) return Promise.resolve(undefined);
+    inserting++;
+    return w
+      .insert(packRows(alerts, jsons))
+      .then(
+        (ids) => {
+          health.committed += ids.length;
+          if (ids.length > 0) newestId = Math.max(newestId, ids[ids.length - 1]);
+          if (health.state === 'failing') {
+            logger.info({ db: dbPath }, 'alert store writable again');
+            health.state = 'ok';
+            delete health.lastError;
+          }
+          return ids;
+        },
+        (err: unknown) => {
+          storeFailed(err, 'cannot write alert store');
+          writerDied();
+          return undefined;
+        },
+      )
+      .finally(() => {
+        inserting--;
+        if (pending.length > 0) schedule();
+      });
+  };
+
+  const handOver = (alerts: Alert[], jsons: string[], ids: number[] | undefined): void => {
     if (!ids && storeEnabled) health.unstored += alerts.length;
     const now = Date.now();
     const items: QueuedAlert[] = alerts.map((alert, i) => ({
@@ -190,15 +231,54 @@ export async function openOutputs(
     for (const r of runners) r.enqueue(items);
   };
 
+  /** Serialises up to commitBatch pending alerts, commits them, then hands them to the sinks. */
+  const flush = (skipStore = false): void => {
+    scheduled = false;
+    if (pending.length === 0) return;
+    const alerts: Alert[] = [];
+    const jsons: string[] = [];
+    const take = pending.length <= commitBatch ? pending : pending.slice(0, commitBatch);
+    pending = take === pending ? [] : pending.slice(commitBatch);
+    for (const a of take) {
+      try {
+        jsons.push(JSON.stringify(a));
+        alerts.push(a);
+      } catch (err) {
+        // An alert that cannot be serialised (a bug upstream) must not take the others down.
+        logger.error({ rule: a?.rule, err: String(err) }, 'alert dropped: not serialisable');
+      }
+    }
+    if (pending.length > 0) schedule();
+    if (alerts.length === 0) return;
+    const committed = skipStore ? Promise.resolve(undefined) : commit(alerts, jsons);
+    handedOver = handedOver.then(async () => {
+      const ids = await committed;
+      try {
+        handOver(alerts, jsons, ids);
+      } catch (err) {
+        logger.error({ err: String(err) }, 'alerts not handed to sinks');
+      }
+    });
+  };
+
+  /** Flushes at the end of this event-loop turn unless the writer has enough to do already. */
+  function schedule(): void {
+    if (scheduled || inserting >= MAX_INSERTING) return;
+    scheduled = true;
+    nextTurn(() => flush());
+  }
+
   return {
     submit(alert: Alert): void {
       if (closed) return;
       pending.push(alert);
-      if (pending.length >= commitBatch) flush();
-      else if (!scheduled) {
-        scheduled = true;
-        nextTurn(flush);
-      }
+      if (pending.length >= MAX_PENDING) {
+        // The disk cannot keep up: memory stays bounded and the alerts still reach the sinks.
+        if (!behindWarned) logger.error({ db: dbPath }, 'alert store too slow: alerts delivered unstored');
+        behindWarned = true;
+        flush(true);
+      } else if (pending.length >= commitBatch && inserting < MAX_INSERTING) flush();
+      else schedule();
     },
     health(): OutputsHealth {
       return { store: { ...health }, sinks: runners.map((r) => r.health()) };
@@ -206,10 +286,16 @@ export async function openOutputs(
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
-      flush();
+      while (pending.length > 0 || inserting > 0) {
+        if (inserting < MAX_INSERTING) flush();
+        await handedOver;
+        await new Promise((r) => nextTurn(r));
+      }
+      await handedOver;
       clearInterval(retentionTimer);
       const deadline = Date.now() + closeTimeoutMs;
       await Promise.all(runners.map((r) => r.close(deadline)));
+      await writer?.close();
       await checkpointer?.stop();
       store?.close();
     },
@@ -220,11 +306,10 @@ function buildRunner(
   cfg: SinkConfig,
   index: number,
   name: string,
-  store: () => AlertStore | null,
+  db: StoreAccess,
   logger: Logger,
   redactor: Redactor,
-  opts: OpenOutputsOptions,
-  fsync: boolean,
+  opts: OpenOutputsOptions & { fsync: boolean },
 ): SinkRunner {
   const where = `outputs.sinks[${index}] (${name})`;
   const d = sinkDefaults(cfg.type);
@@ -233,7 +318,7 @@ function buildRunner(
     logger,
     redactor,
     isTTY: opts.isTTY ?? !!process.stdout.isTTY,
-    fsync,
+    fsync: opts.fsync,
   });
   const windowMs = cfg.rate_limit?.window_ms ?? (cfg.dedup_window_ms || 60_000);
   return new SinkRunner(
@@ -251,7 +336,7 @@ function buildRunner(
       durable: cfg.durable ?? d.durable,
       throttle: { maxPerRule: cfg.rate_limit?.max ?? 0, dedupWindowMs: cfg.dedup_window_ms ?? 0, windowMs },
     },
-    store,
+    db,
     logger,
     redactor,
   );

@@ -1,6 +1,6 @@
 /**
- * Schema of the alert store, versioned with PRAGMA user_version. A migration runs once, in its own
- * transaction, in order; never edit a shipped migration, append a new one.
+ * Schema of the alert store, versioned with PRAGMA user_version. Migrations run once, in order;
+ * never edit a shipped migration, append a new one.
  */
 import type Database from 'better-sqlite3';
 
@@ -62,10 +62,11 @@ export function migrate(db: Database.Database): void {
       `database schema version ${current} is newer than this vigil understands (${SCHEMA_VERSION}); upgrade vigil`,
     );
   }
-  for (let v = current; v < SCHEMA_VERSION; v++) {
-    db.transaction(() => {
-      MIGRATIONS[v](db);
-      db.pragma(`user_version = ${v + 1}`);
-    })();
-  }
+  // All pending migrations in one transaction: a new store is written once, at its final schema
+  // (the pages of indexes a later migration drops never reach the WAL), and an upgrade is all or
+  // nothing.
+  db.transaction(() => {
+    for (let v = current; v < SCHEMA_VERSION; v++) MIGRATIONS[v](db);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  })();
 }
