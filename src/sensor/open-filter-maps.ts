@@ -10,7 +10,11 @@ import { BLOOM_BITS, KEY_DATA, type FlagNeed, type OpenFilterPlan } from './open
 
 const KEY_SIZE = 4 + KEY_DATA;
 const NEED_SIZE = 8;
-const SLOT_SIZE = 24 + BLOOM_BITS / 8;
+const BLOOM_BYTES = BLOOM_BITS / 8;
+/** on, flags, the two needs, then the component, prefix and suffix bloom bitmaps. */
+const SLOT_SIZE = 24 + 3 * BLOOM_BYTES;
+const PREFIX_ALWAYS = 1;
+const SUFFIX_ALWAYS = 2;
 const ZERO = new Uint8Array(4);
 
 export interface OpenFilterStats {
@@ -35,22 +39,43 @@ function trieKey(gen: number, bytes: Buffer): Buffer {
   return k;
 }
 
-/** FNV-1a over a component's bytes, as vg_of_step hashes it. */
-export function componentBit(component: string): number {
+/** FNV-1a over the bytes of s, as vg_of_step hashes components and paths (the full 32 bits). */
+export function fnv1a(s: string): number {
   let h = 2166136261;
-  for (const c of Buffer.from(component, 'latin1')) h = Math.imul(h ^ c, 16777619) >>> 0;
-  return h & (BLOOM_BITS - 1);
+  for (const c of Buffer.from(s, 'latin1')) h = Math.imul(h ^ c, 16777619) >>> 0;
+  return h;
+}
+
+function setBit(v: Buffer, at: number, bit: number): void {
+  v[at + (bit >> 3)] |= 1 << (bit & 7);
+}
+
+/** Sets the bit of s once per access mode the need allows (VG_OF_ACC_MIX). */
+function setAccBits(v: Buffer, at: number, s: string, need: FlagNeed): void {
+  const h = fnv1a(s);
+  for (let acc = 0; acc < 4; acc++) {
+    if ((need.acc & (1 << acc)) !== 0) setBit(v, at, (h + Math.imul(acc, 0x9e3779b9)) & (BLOOM_BITS - 1));
+  }
 }
 
 function slotBytes(plan: OpenFilterPlan): Buffer {
   const v = Buffer.alloc(SLOT_SIZE);
+  let flags = 0;
   v.writeUInt32LE(plan.on ? 1 : 0, 0);
   needBytes(plan.anyNeed, v, 8);
   needBytes(plan.componentNeed, v, 16);
-  for (const c of plan.components) {
-    const bit = componentBit(c);
-    v[24 + (bit >> 3)] |= 1 << (bit & 7);
+  for (const c of plan.components) setBit(v, 24, fnv1a(c) & (BLOOM_BITS - 1));
+  // A prefix is looked up in the kernel only when the path has one of these '/'-ended prefixes.
+  for (const [k, need] of plan.prefixes) {
+    const cut = k.endsWith('\0') ? k : k.slice(0, k.lastIndexOf('/') + 1);
+    if (cut.length <= 1) flags |= PREFIX_ALWAYS;
+    else setAccBits(v, 24 + BLOOM_BYTES, cut, need);
   }
+  for (const [k, need] of plan.suffixes) {
+    if (k.length < 3) flags |= SUFFIX_ALWAYS;
+    else setAccBits(v, 24 + 2 * BLOOM_BYTES, k.slice(-3), need);
+  }
+  v.writeUInt32LE(flags, 4);
   return v;
 }
 

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import type { VigilEvent } from '../../src/event/types.js';
 import { bundledRulesDir } from '../../src/config/index.js';
 import { loadRuleset, loadRulesetFromSources } from '../../src/engine/load.js';
@@ -76,10 +76,18 @@ test('live: the bundled rules filter a benign /usr/lib open in the kernel, not /
 
 const O_CLOEXEC = 0o2000000;
 
-test('live: the kernel reports every open the model of the filter reports (random paths and flags)', async (t) => {
+for (const extra of [[], ['fd.name endswith .c', 'fd.name startswith /vigil-of-x']]) {
+  const what =
+    extra.length === 0 ? 'tries behind their bloom bitmaps' : 'a short suffix and a one-component prefix';
+  test(`live: the kernel reports every open the model of the filter reports (random paths and flags; ${what})`, (t) =>
+    kernelAgreesWithModel(t, extra));
+}
+
+async function kernelAgreesWithModel(t: TestContext, extra: string[]): Promise<void> {
   if (!requireLive(t)) return;
   const root = `/vigil-of-${process.pid}`;
   const rules = [
+    ...extra,
     `fd.name in (${root}/etc/shadow, ${root}/a.conf)`,
     `fd.name pmatch (${root}/etc/cron.d)`,
     `fd.name startswith ${root}/var/log/ and evt.arg.flags contains O_TRUNC`,
@@ -161,4 +169,4 @@ test('live: the kernel reports every open the model of the filter reports (rando
   } finally {
     await sensor.stop(false);
   }
-});
+}
