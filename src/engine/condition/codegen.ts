@@ -14,7 +14,8 @@
 import type { VigilEvent } from '../../event/types.js';
 
 /** Tokens generated code may consist of: anything else means a value leaked into the code. */
-const TOKEN = /\s+|k\d+\b|ev\b|v\b|undefined\b|has\b|length\b|0\b|!==|===|&&|\|\||[()!.=]/y;
+const TOKEN =
+  /\s+|k\d+\b|(?:ev|v|undefined|has|length|includes|startsWith|endsWith|0)\b|!==|===|&&|\|\||[()!.=]/y;
 
 /** True when `code` consists of the tokens the compiler writes, and nothing else. */
 export function isGeneratedCode(code: string): boolean {

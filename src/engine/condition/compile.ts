@@ -246,6 +246,10 @@ class Compiler {
       // No value is undefined, which neither equals a constant nor is in a set: no test for it.
       if (pred.equals !== undefined) return `(${get}(ev) === ${this.emit.ref(pred.equals)})`;
       if (pred.members !== undefined) return `${this.emit.ref(pred.members)}.has(${get}(ev))`;
+      // The method's name is one of three the compiler knows (StringMethod), never rule text.
+      const m = pred.method;
+      if (m !== undefined)
+        return `((v = ${get}(ev)) !== undefined && v.${m.name}(${this.emit.ref(m.operand)}))`;
       return `((v = ${get}(ev)) !== undefined && ${this.emit.ref(pred)}(v))`;
     }
     return this.withValue(left, pred);

@@ -15,7 +15,14 @@ export type Predicate = ((v: FieldValue) => boolean) & {
   equals?: string | number | boolean;
   /** Set by plain membership: lets the compiler emit `set.has(get(ev))`. */
   members?: ReadonlySet<unknown>;
+  /** Set by contains/startswith/endswith: lets the compiler emit `v.includes(c)` (no closure call). */
+  method?: { name: StringMethod; operand: string };
 };
+/** The string methods generated code may call on a field's value. */
+export type StringMethod = 'includes' | 'startsWith' | 'endsWith';
+
+const stringMethod = (name: StringMethod, operand: string, test: (v: FieldValue) => boolean): Predicate =>
+  Object.assign(test, { method: { name, operand } });
 /** A literal parsed for a field type. */
 export type Constant = string | number | boolean | { net: ReturnType<typeof parseNet> & object };
 
@@ -134,15 +141,15 @@ export function singlePredicate(op: BinaryOperator, c: Constant, raw: string): P
     case '>=':
       return (v) => (v as number | string) >= (c as number | string);
     case 'contains':
-      return (v) => (v as string).includes(c as string);
+      return stringMethod('includes', c as string, (v) => (v as string).includes(c as string));
     case 'icontains': {
       const lower = (c as string).toLowerCase();
       return (v) => (v as string).toLowerCase().includes(lower);
     }
     case 'startswith':
-      return (v) => (v as string).startsWith(c as string);
+      return stringMethod('startsWith', c as string, (v) => (v as string).startsWith(c as string));
     case 'endswith':
-      return (v) => (v as string).endsWith(c as string);
+      return stringMethod('endsWith', c as string, (v) => (v as string).endsWith(c as string));
     case 'bcontains':
     case 'bstartswith': {
       const bytes = parseHexBytes(raw);
