@@ -57,6 +57,8 @@ export class StoreWriter {
       const p = this.pending.get(reply.seq);
       if (!p) return;
       this.pending.delete(reply.seq);
+      // Like the checkpoint thread, an idle writer does not keep the process alive; a busy one does.
+      if (this.pending.size === 0) this.worker.unref();
       this.inFlight -= p.alerts;
       p.resolve(reply);
     });
@@ -113,6 +115,7 @@ export class StoreWriter {
         alerts,
       });
       this.inFlight += alerts;
+      this.worker.ref();
       this.worker.postMessage({ ...body, seq } as WriterRequest, transfer);
     });
   }
