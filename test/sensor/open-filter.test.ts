@@ -15,6 +15,7 @@ import { loadRuleset, loadRulesetFromSources } from '../../src/engine/load.js';
 import { readTestCases } from '../../src/engine/rule-tests/cases.js';
 import { sampleEvent } from '../../src/engine/rule-tests/sample-event.js';
 import { renderMode, renderOpenFlags } from '../../src/sensor/flags.js';
+import { formatOpenFilter } from '../../src/sensor/probe-report.js';
 import { resolvePath } from '../../src/sensor/paths.js';
 import {
   deriveOpenFilter,
@@ -211,4 +212,16 @@ test('regex tails: literal endings every whole match has', () => {
   assert.equal(regexSuffixes('(?i).*/x'), undefined);
   assert.equal(regexSuffixes('.*/x\\d'), undefined);
   assert.equal(regexSuffixes('.*(a|)'), undefined);
+});
+
+test('the probes report says whether the filter is on, and which rule turned it off', () => {
+  assert.match(
+    formatOpenFilter(plan),
+    /^on: .*\d+ rules on opens: \d+ paths and prefixes, \d+ suffixes, 1 component\)$/,
+  );
+  const off = planOf(rule('Any open', 'evt.type = openat and proc.name = cat'));
+  assert.equal(
+    formatOpenFilter(off),
+    "off: rule 'Any open' can match any openat (no path or flag constraint)",
+  );
 });
