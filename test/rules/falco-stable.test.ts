@@ -4,10 +4,16 @@
  * container is triggered by the real action and fires with Falco's output fields; a benign twin
  * stays silent. Rules that cannot apply here are listed in docs/ruleset.md and skipped with the reason.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { after, test, type TestContext } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { Alert } from '../../src/event/alert.js';
+import { eventToJson } from '../../src/event/json.js';
+import type { VigilEvent } from '../../src/event/types.js';
 import { loadRuleset } from '../../src/engine/load.js';
 import type { Ruleset } from '../../src/engine/ruleset.js';
 import { liveSensor } from '../live/harness.js';
@@ -332,11 +338,97 @@ test('Falco: Drop and execute new binary in container', async (t) => {
   });
 });
 
+// The rule compares fd.sip.name with kubernetes.default.svc.cluster.local, which resolves only inside a
+// cluster. The real connect of a container process is recorded here, then replayed by `vigil replay` in
+// a private mount namespace whose /etc/hosts (a bind mount seen by that process alone) gives the name
+// the address the process connected to, as a pod's resolver gives the API server's. The host's
+// /etc/hosts is never touched.
+test('Falco: Contact K8S API Server From Container', async (t) => {
+  const r = await falco(t);
+  if (!r) return;
+  const { server, port } = await listen();
+  try {
+    const connectOf = (out: { events: VigilEvent[] }): VigilEvent => {
+      const ev = out.events.find((e) => e.type === 'connect' && e.fd?.rport === port);
+      assert.ok(ev, `no connect to port ${port} among ${out.events.length} events`);
+      return ev;
+    };
+    let attack: VigilEvent | undefined;
+    await inContainer(async (c) => {
+      attack = connectOf(await r.run(c.argv(bash(`exec 3<>/dev/tcp/127.0.0.1/${port}; echo hi >&3`))));
+    });
+    // The twin: the same connection from the host.
+    const benign = connectOf(await r.run(bash(`exec 3<>/dev/tcp/127.0.0.1/${port}; echo hi >&3`)));
+    // Without the cluster's name resolution, nothing fires here.
+    assert.deepEqual(
+      r.rules.evaluate(attack!).map((x) => x.name),
+      [],
+    );
+    const alerts = replayWithHosts(`127.0.0.1 kubernetes.default.svc.cluster.local\n`, [attack!, benign]);
+    assert.deepEqual(
+      alerts.map((a) => [a.rule, a.event.proc.container_id !== '']),
+      [['Contact K8S API Server From Container', true]],
+    );
+    assert.equal(alerts[0].output_fields['fd.name'], attack!.fd!.name);
+    assert.equal(alerts[0].output_fields['fd.rport'], port);
+  } finally {
+    server.close();
+  }
+});
+
+const here = dirname(fileURLToPath(import.meta.url));
+const compiled = here.includes(join('dist', 'test'));
+const ROOT = resolve(here, compiled ? '../../..' : '../..');
+
+/** `vigil replay` of these events with Falco's rules, in a mount namespace of its own whose /etc/hosts is `hosts`. */
+function replayWithHosts(hosts: string, events: VigilEvent[]): Alert[] {
+  const work = join(dir, `k8s-${rand()}`);
+  mkdirSync(work);
+  const hostsFile = join(work, 'hosts');
+  writeFileSync(hostsFile, `127.0.0.1 localhost\n${hosts}`);
+  const eventsFile = join(work, 'events.jsonl');
+  writeFileSync(eventsFile, events.map((e) => `${eventToJson(e)}\n`).join(''));
+  const args = ['replay', eventsFile, '--rules', FALCO_RULES];
+  const main = JSON.stringify(join(ROOT, 'src/cli/main.ts'));
+  const vigil = compiled
+    ? [join(ROOT, 'bin/vigil.js'), ...args]
+    : ['--import', 'tsx', '-e', `import(${main}).then((m) => m.main(${JSON.stringify(args)}))`];
+  const before = readFileSync('/etc/hosts', 'utf8');
+  // The paths go to the script as arguments ($1, "$@"), never into its text.
+  const res = spawnSync(
+    'unshare',
+    [
+      '--mount',
+      '--propagation',
+      'private',
+      '--',
+      'sh',
+      '-c',
+      'mount --bind "$1" /etc/hosts && shift && exec "$@"',
+      'sh',
+      hostsFile,
+      process.execPath,
+      ...vigil,
+    ],
+    {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 120_000,
+      env: { ...process.env, TSX_TSCONFIG_PATH: join(ROOT, 'tsconfig.json') },
+    },
+  );
+  assert.equal(res.status, 0, res.stderr);
+  assert.equal(readFileSync('/etc/hosts', 'utf8'), before);
+  return res.stdout
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as Alert);
+}
+
 test('Falco rules that cannot apply on this host', (t) => {
   // Named so the report is complete; each needs something this host does not have.
   t.todo(
-    'System user interactive (a system user logged in through sshd/login), Contact K8S API Server From ' +
-      'Container (a Kubernetes API server), Debugfs Launched in Privileged Container (runtime metadata: ' +
-      'privileged), Disallowed SSH Connection Non Standard Port (a non-loopback peer)',
+    'System user interactive (a system user logged in through sshd/login), Debugfs Launched in Privileged ' +
+      'Container (runtime metadata: privileged), Disallowed SSH Connection Non Standard Port (a non-loopback peer)',
   );
 });
