@@ -18,7 +18,6 @@ import type { OutputsConfig, SinkConfig } from '../outputs/config.js';
 import { openOutputs, type Outputs } from '../outputs/pipeline.js';
 import { Sensor, SensorUnavailable } from '../sensor/sensor.js';
 import { Enforcer } from '../enforce/enforcer.js';
-import { selfProtectionRule } from '../enforce/self-protection.js';
 import { denialAlert } from '../enforce/denials.js';
 import { denialOf } from '../sensor/decode.js';
 import { DropWatch, selfCreds } from '../sensor/drop-watch.js';
@@ -167,10 +166,6 @@ export async function run(opts: RunOptions): Promise<number> {
 
   const ignoreExe = new Set(config.sensors.ignore.exe);
   const ignoreComm = new Set(config.sensors.ignore.comm);
-  // With enforcement on, ptrace is watched for attempts on the agent (a built-in alert).
-  const selfRule = enforcer.enabled ? selfProtectionRule(process.pid) : undefined;
-  const typesNeeded = (): Set<EventType> =>
-    new Set<EventType>([...engine.eventTypes(), ...(selfRule ? (['ptrace'] as const) : [])]);
   const onEvents = (events: VigilEvent[]): void => {
     const t0 = process.hrtime.bigint();
     for (const ev of events) {
@@ -187,11 +182,6 @@ export async function run(opts: RunOptions): Promise<number> {
       }
       if (ignoreExe.has(ev.proc.exe) || ignoreComm.has(ev.proc.comm)) continue;
       metrics.eventEvaluated(ev.type);
-      if (selfRule?.test(ev)) {
-        const alert = buildAlert(selfRule, ev, hostname);
-        if (enforcer.lsmAttached && ev.ret === -1) alert.action = 'denied'; // EPERM: refused by the LSM
-        outputs.submit(alert);
-      }
       const matches = engine.evaluate(ev);
       for (let i = 0; i < matches.length; i++) {
         const rule = matches[i];
@@ -227,7 +217,7 @@ export async function run(opts: RunOptions): Promise<number> {
 
   let sensor: Sensor;
   try {
-    sensor = await Sensor.start(sensorOptions(typesNeeded()));
+    sensor = await Sensor.start(sensorOptions(engine.eventTypes()));
   } catch (err) {
     await outputs.close();
     enforcer.close();
@@ -278,7 +268,7 @@ export async function run(opts: RunOptions): Promise<number> {
   reloader.on('error', (err) =>
     logger.error({ err: err.message }, 'rule reload failed; the previous rules keep running'),
   );
-  let attached: ReadonlySet<EventType> = typesNeeded();
+  let attached: ReadonlySet<EventType> = engine.eventTypes();
   reloader.on('reload', (rs) => {
     logger.info({ rules: rs.enabledRules.length }, 'rules reloaded');
     try {
@@ -286,7 +276,7 @@ export async function run(opts: RunOptions): Promise<number> {
     } catch (err) {
       logger.error({ err: (err as Error).message }, 'enforcement policy could not be updated');
     }
-    const need = typesNeeded();
+    const need = engine.eventTypes();
     if ([...need].every((t) => attached.has(t))) {
       const plan = deriveOpenFilter(rs.enabledRules);
       sensor.setOpenFilter(plan);

@@ -179,12 +179,12 @@ describe('enforcement on (--enforce)', () => {
     assert.match(a.enforcement?.reason ?? '', /proc\.cmdline/);
   });
 
-  test('a ptrace aimed at the agent raises the self-protection alert', async (t) => {
+  test('a ptrace aimed at the agent raises the Agent tampering alert', async (t) => {
     if (!requireLive(t)) return;
     // PTRACE_PEEKUSER without attaching: it fails (ESRCH), the attempt is still reported.
     const code = `import ctypes; print(ctypes.CDLL(None).ptrace(3, ${agent!.pid}, 0, 0))`;
     const r = await runChild('/usr/bin/python3', ['-c', code]);
-    const a = await agent!.alertFor('Attempt to ptrace the vigil agent', r.pid);
+    const a = await agent!.alertFor('Agent tampering', r.pid);
     assert.equal(a.priority, 'Critical');
     assert.equal(a.event.rawargs.pid, agent!.pid);
   });
