@@ -7,6 +7,7 @@
  * annotation: the words an error message uses for what a value should look like.
  */
 
+import { PRIORITIES } from '../event/alert.js';
 import type { OutputsConfig } from '../outputs/config.js';
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -61,17 +62,6 @@ const stringList = { type: 'array', items: { type: 'string', minLength: 1 }, def
 const strictObject = (properties: Record<string, unknown>) =>
   ({ type: 'object', additionalProperties: false, default: {}, properties }) as const;
 
-export const PRIORITY_NAMES = [
-  'Emergency',
-  'Alert',
-  'Critical',
-  'Error',
-  'Warning',
-  'Notice',
-  'Informational',
-  'Debug',
-] as const;
-
 export const configSchema = {
   $id: 'https://vigil.dev/schema/vigil.yaml.json',
   type: 'object',
@@ -99,7 +89,7 @@ export const configSchema = {
       ignore: strictObject({ exe: stringList, comm: stringList }),
     }),
     engine: strictObject({
-      min_priority: { type: 'string', enum: PRIORITY_NAMES, default: 'Debug' },
+      min_priority: { type: 'string', enum: PRIORITIES, default: 'Debug' },
       disabled_rules: stringList,
       disabled_tags: stringList,
     }),
