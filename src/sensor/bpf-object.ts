@@ -24,7 +24,7 @@
  * side sees failed reservations (which it must count): memory stays bounded. Walk a batch with
  * {@link forEachRecord}. An exception thrown by `onBatch` is an uncaught exception. The reader
  * sleeps until the kernel wakes it; records submitted with BPF_RB_NO_WAKEUP are still picked up
- * within `maxWaitMs` while a batch is open, within 1 ms while records keep coming, or within 4 ms
+ * within `maxWaitMs` while a batch is open, within 2 ms while records keep coming, or within 4 ms
  * when the reader is idle. The ring's data pages are mapped once (libbpf's reader maps them twice),
  * so the ring counts once in the RSS.
  *
@@ -116,8 +116,9 @@ export interface RingBufferOptions {
   /** Batches waiting for JavaScript before the reader blocks (default 64). */
   maxQueuedBatches?: number;
   /**
-   * Also hand a batch over as soon as the ring is read dry while JavaScript has no batch to handle
-   * (default false): batches then grow only as large as JavaScript's backlog, for low latency.
+   * Also hand a batch over when the ring is read dry while JavaScript has no batch to handle, once
+   * the batch is 2 ms old (default false): batches then grow only as large as JavaScript's backlog
+   * or 2 ms of records, for low latency without waking JavaScript for every few records.
    */
   flushWhenIdle?: boolean;
 }
