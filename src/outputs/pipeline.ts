@@ -51,6 +51,12 @@ export interface OpenOutputsOptions {
 }
 
 const STORE_REOPEN_MS = 30_000;
+/**
+ * How often the checkpoint thread copies the WAL into the database. A commit on the writer thread
+ * waits while a checkpoint's fsync has the WAL's last page under writeback (measured on ext4 here:
+ * insert round trip p99 6.9 ms at 50 ms, 12.4 ms at 200 ms, 106 ms at 1 s): small and often.
+ */
+const CHECKPOINT_MS = 50;
 /** Inserts sent to the writer thread at once: one committing, the next one ready behind it. */
 const MAX_INSERTING = 2;
 /** Alerts waiting for the writer, at most; past that they go to the sinks unstored. */
@@ -106,7 +112,7 @@ export async function openOutputs(
       store = AlertStore.open(dbPath, { synchronous: storeCfg.synchronous });
       newestId = store.maxId();
       writer = new StoreWriter(dbPath, storeCfg.synchronous);
-      checkpointer ??= startCheckpointer(dbPath, 200, (err) =>
+      checkpointer ??= startCheckpointer(dbPath, CHECKPOINT_MS, (err) =>
         logger.warn(
           { db: dbPath, err: err.message },
           'checkpoint worker failed: commits checkpoint themselves',

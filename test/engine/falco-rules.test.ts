@@ -5,13 +5,10 @@
  * the output rendered as Falco renders it; a benign twin fires nothing.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import type { Alert } from '../../src/event/alert.js';
 import { eventToJson } from '../../src/event/json.js';
 import type { VigilEvent } from '../../src/event/types.js';
 import { buildAlert } from '../../src/engine/alert.js';
@@ -19,19 +16,10 @@ import { loadRuleset, loadRulesetFromSources } from '../../src/engine/load.js';
 import { sampleEvent, type DeepPartial } from '../../src/engine/rule-tests/sample-event.js';
 import type { Ruleset } from '../../src/engine/ruleset.js';
 import { FALCO_RULES, falcoRulesMissing } from '../support/falco.js';
+import { replayWithHosts } from '../support/replay.js';
 
 const present = falcoRulesMissing() === null;
 
-const here = dirname(fileURLToPath(import.meta.url));
-const compiled = here.includes(join('dist', 'test'));
-const ROOT = resolve(here, compiled ? '../../..' : '../..');
-
-/** argv that runs the vigil command from this checkout (compiled or through tsx). */
-function vigilArgv(args: string[]): string[] {
-  if (compiled) return [join(ROOT, 'bin/vigil.js'), ...args];
-  const main = JSON.stringify(join(ROOT, 'src/cli/main.ts'));
-  return ['--import', 'tsx', '-e', `import(${main}).then((m) => m.main(${JSON.stringify(args)}))`];
-}
 let cached: Ruleset | undefined;
 const ruleset = (): Ruleset => (cached ??= loadRuleset([FALCO_RULES], 'all'));
 
@@ -998,36 +986,7 @@ describe("Falco's stable ruleset", () => {
         fd: { ...k8sConnect.fd, name: '172.17.0.2:40000->10.96.0.1:443', rip: '10.96.0.1' },
       });
       writeFileSync(events, `${eventToJson(ev)}\n`);
-      const before = readFileSync('/etc/hosts', 'utf8');
-      // The paths go to the script as arguments ($1, "$@"), never into its text.
-      const r = spawnSync(
-        'unshare',
-        [
-          '--mount',
-          '--propagation',
-          'private',
-          '--',
-          'sh',
-          '-c',
-          'mount --bind "$1" /etc/hosts && shift && exec "$@"',
-          'sh',
-          hosts,
-          process.execPath,
-          ...vigilArgv(['replay', events, '--rules', FALCO_RULES]),
-        ],
-        {
-          cwd: ROOT,
-          encoding: 'utf8',
-          timeout: 120_000,
-          env: { ...process.env, TSX_TSCONFIG_PATH: join(ROOT, 'tsconfig.json') },
-        },
-      );
-      assert.equal(r.status, 0, r.stderr);
-      assert.equal(readFileSync('/etc/hosts', 'utf8'), before);
-      const alerts = r.stdout
-        .split('\n')
-        .filter((l) => l !== '')
-        .map((l) => JSON.parse(l) as Alert);
+      const alerts = replayWithHosts(hosts, events, [FALCO_RULES]);
       assert.deepEqual(
         alerts.map((a) => a.rule),
         ['Contact K8S API Server From Container'],

@@ -5,12 +5,10 @@
  * stays silent. Rules that cannot apply here are listed in docs/ruleset.md and skipped with the reason.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, test, type TestContext } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { Alert } from '../../src/event/alert.js';
 import { eventToJson } from '../../src/event/json.js';
 import type { VigilEvent } from '../../src/event/types.js';
@@ -20,6 +18,7 @@ import { liveSensor } from '../live/harness.js';
 import { StandInContainer } from '../support/container.js';
 import { atRealPath, bash, perl, py, rand, RuleRunner, scratch, sh, toolCopy } from './support.js';
 import { FALCO_RULES, falcoRulesMissing } from '../support/falco.js';
+import { replayWithHosts as replayInNamespace } from '../support/replay.js';
 
 const dir = scratch('falco');
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -376,10 +375,6 @@ test('Falco: Contact K8S API Server From Container', async (t) => {
   }
 });
 
-const here = dirname(fileURLToPath(import.meta.url));
-const compiled = here.includes(join('dist', 'test'));
-const ROOT = resolve(here, compiled ? '../../..' : '../..');
-
 /** `vigil replay` of these events with Falco's rules, in a mount namespace of its own whose /etc/hosts is `hosts`. */
 function replayWithHosts(hosts: string, events: VigilEvent[]): Alert[] {
   const work = join(dir, `k8s-${rand()}`);
@@ -388,41 +383,7 @@ function replayWithHosts(hosts: string, events: VigilEvent[]): Alert[] {
   writeFileSync(hostsFile, `127.0.0.1 localhost\n${hosts}`);
   const eventsFile = join(work, 'events.jsonl');
   writeFileSync(eventsFile, events.map((e) => `${eventToJson(e)}\n`).join(''));
-  const args = ['replay', eventsFile, '--rules', FALCO_RULES];
-  const main = JSON.stringify(join(ROOT, 'src/cli/main.ts'));
-  const vigil = compiled
-    ? [join(ROOT, 'bin/vigil.js'), ...args]
-    : ['--import', 'tsx', '-e', `import(${main}).then((m) => m.main(${JSON.stringify(args)}))`];
-  const before = readFileSync('/etc/hosts', 'utf8');
-  // The paths go to the script as arguments ($1, "$@"), never into its text.
-  const res = spawnSync(
-    'unshare',
-    [
-      '--mount',
-      '--propagation',
-      'private',
-      '--',
-      'sh',
-      '-c',
-      'mount --bind "$1" /etc/hosts && shift && exec "$@"',
-      'sh',
-      hostsFile,
-      process.execPath,
-      ...vigil,
-    ],
-    {
-      cwd: ROOT,
-      encoding: 'utf8',
-      timeout: 120_000,
-      env: { ...process.env, TSX_TSCONFIG_PATH: join(ROOT, 'tsconfig.json') },
-    },
-  );
-  assert.equal(res.status, 0, res.stderr);
-  assert.equal(readFileSync('/etc/hosts', 'utf8'), before);
-  return res.stdout
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => JSON.parse(l) as Alert);
+  return replayInNamespace(hostsFile, eventsFile, [FALCO_RULES]);
 }
 
 test('Falco rules that cannot apply on this host', (t) => {

@@ -7,6 +7,7 @@
  * fills them: the file name, cut to the kernel's 15-byte comm.
  */
 import type { Ancestor, VigilEvent } from '../../event/types.js';
+import { unknownProcess } from '../../event/unknown-process.js';
 
 export type DeepPartial<T> = T extends readonly (infer U)[]
   ? DeepPartial<U>[]
@@ -23,36 +24,17 @@ function defaults(): VigilEvent {
     ts: TS,
     ret: 0,
     proc: {
-      pid: 4242,
-      tid: 4242,
+      ...unknownProcess(4242),
       ppid: 4200,
-      vpid: 4242,
       sid: 4200,
       vpgid: 4242,
-      uid: 0,
-      gid: 0,
-      euid: 0,
-      egid: 0,
-      loginuid: -1,
       name: 'cat',
       comm: 'cat',
       exe: '/usr/bin/cat',
       args: ['cat'],
       cmdline: 'cat',
       cwd: '/root',
-      env: [],
-      tty: 0,
       start_ts: TS - 60_000_000_000,
-      cap_effective: 0,
-      cap_permitted: 0,
-      cap_inheritable: 0,
-      exe_ino: 0,
-      exe_ctime: 0,
-      exe_mtime: 0,
-      exe_writable: false,
-      exe_upper_layer: false,
-      exe_from_memfd: false,
-      container_id: '',
       cgroup: '/',
       ancestors: [{ pid: 4200, exe: '/usr/bin/bash', name: 'bash', cmdline: 'bash' }],
     },
