@@ -19,8 +19,11 @@ test('kill, tgkill and pidfd_send_signal name the process the kernel signalled',
   const code = [
     'import ctypes, os, signal, subprocess, time',
     "p = subprocess.Popen(['/usr/bin/sleep', '30'])",
-    // Until the child runs sleep, its comm is python's.
+    // Until the child runs sleep, its comm is python's. The kernel renames the task before the
+    // exec is complete and reported (sched_process_exec): give the exec record time to be written
+    // first, or the target's exe (from the process table) is still python's.
     "while open('/proc/%d/comm' % p.pid).read().strip() != 'sleep': time.sleep(0.01)",
+    'time.sleep(0.1)',
     'os.kill(p.pid, signal.SIGSTOP)',
     'ctypes.CDLL(None).syscall(234, p.pid, p.pid, signal.SIGCONT)',
     'fd = os.pidfd_open(p.pid)',
