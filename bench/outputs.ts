@@ -3,13 +3,15 @@
  *  - sustained alerts/s committed into SQLite with the outbox on (a durable file sink tracking
  *    its cursor and in-flight batch in the same database), and the sink's delivered alerts/s;
  *  - latency from submit() to the alert's line arriving on the agent's stdout (a child process's
- *    real stdout pipe, read here), p50/p99/max, at a steady rate, with the store on.
+ *    real stdout pipe, read here), p50/p99/max, at a steady rate, with the store on (BENCH_NO_STORE=1:
+ *    off). The child runs with the agent's --max-semi-space-size=2 (SEMI=n to try another).
  * Run: node --import tsx bench/outputs.ts [alerts=200000] [rate/s=5000] [seconds=5]
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import Database from 'better-sqlite3';
 import pino from 'pino';
@@ -76,6 +78,8 @@ async function latencyChild(rate: number, seconds: number, db: string): Promise<
     pino({ level: 'warn' }, pino.destination(2)),
   );
   const base = makeAlert(0);
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+  loopDelay.enable();
   const perMs = rate / 1000;
   const end = now() + seconds * 1000;
   let sent = 0;
@@ -87,8 +91,12 @@ async function latencyChild(rate: number, seconds: number, db: string): Promise<
     }
     await new Promise((r) => setTimeout(r, 1));
   }
+  loopDelay.disable();
   await out.close();
-  writeSync(2, `child submitted ${sent}\n`);
+  writeSync(
+    2,
+    `child submitted ${sent}; its event loop's delay p99 ${(loopDelay.percentile(99) / 1e6).toFixed(2)} ms, max ${(loopDelay.max / 1e6).toFixed(2)} ms\n`,
+  );
 }
 
 async function latency(rate: number, seconds: number): Promise<void> {
@@ -96,6 +104,8 @@ async function latency(rate: number, seconds: number): Promise<void> {
   const child = spawn(
     process.execPath,
     [
+      // As the agent runs (bin/vigil.js): a small young generation means short scavenges.
+      `--max-semi-space-size=${process.env.SEMI ?? 2}`,
       '--import',
       'tsx',
       new URL(import.meta.url).pathname,

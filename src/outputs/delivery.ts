@@ -117,6 +117,11 @@ export class SinkRunner {
     return this.opts.name;
   }
 
+  /** Whether this sink keeps its progress in the outbox (known once start() has run). */
+  get isDurable(): boolean {
+    return this.durable;
+  }
+
   /** Loads the outbox position (durable sinks) and starts the loop. */
   start(): void {
     const store = this.db.store();
@@ -156,7 +161,10 @@ export class SinkRunner {
     });
   }
 
-  /** Called after each commit with the same array for every sink; cheap and synchronous. */
+  /**
+   * Called with the same array for every sink, cheap and synchronous: for a durable sink after the
+   * commit (ids set), for the others as soon as the alerts are serialised.
+   */
   enqueue(items: readonly QueuedAlert[]): void {
     if (this.closing) return;
     for (const item of items) {

@@ -2,10 +2,12 @@
  * openOutputs(): the alert pipeline `vigil run` drives. submit() is synchronous and cheap: alerts
  * gather until the end of the event-loop turn (or commit_batch of them), are serialised once, are
  * committed to SQLite by the store's writer thread (store-writer.ts) in one transaction, then
- * handed to every sink's runner, in submission order. The event loop never waits for the disk. If
+ * handed to every durable sink's runner, in submission order. A sink without an outbox (stdout by
+ * default, or `durable: false`) gets the serialised alerts at once, without waiting for the commit:
+ * it keeps no delivery record the commit could protect, and a commit that meets a checkpoint's
+ * fsync takes milliseconds the terminal would wait for. The event loop never waits for the disk. If
  * the store fails (disk full, read-only file) that is reported in health() and the log, and the
- * alerts still go to the sinks.
- */
+ * alerts still go to the sinks. */
 import { setImmediate as nextTurn } from 'node:timers';
 import type { Logger } from 'pino';
 import type { Alert } from '../event/alert.js';
@@ -19,6 +21,13 @@ import { createSink, sinkDefaults } from './sinks/index.js';
 import { startCheckpointer, type Checkpointer } from './checkpointer.js';
 import { AlertStore, packRows, sqliteCode } from './store.js';
 import { StoreWriter } from './store-writer.js';
+
+/** Alerts serialised in one turn, with what the sinks get. */
+interface Chunk {
+  alerts: Alert[];
+  jsons: string[];
+  items: QueuedAlert[];
+}
 
 export interface StoreHealth {
   enabled: boolean;
@@ -38,7 +47,10 @@ export interface OutputsHealth {
 }
 
 export interface Outputs {
-  /** Never blocks detection: queues the alert; it is committed at the end of this event-loop turn. */
+  /**
+   * Never blocks detection: queues the alert. It is serialised at the end of this event-loop turn
+   * (and handed to the sinks without an outbox), committed within COMMIT_WAIT_MS.
+   */
   submit(alert: Alert): void;
   health(): OutputsHealth;
   /** Commits what is pending and lets sinks drain (up to close_timeout_ms). For SIGTERM. */
@@ -57,6 +69,8 @@ const STORE_REOPEN_MS = 30_000;
  * insert round trip p99 6.9 ms at 50 ms, 12.4 ms at 200 ms, 106 ms at 1 s): small and often.
  */
 const CHECKPOINT_MS = 50;
+/** Longest an alert waits for its commit while the writer is idle (the durable sinks wait for it). */
+const COMMIT_WAIT_MS = 5;
 /** Inserts sent to the writer thread at once: one committing, the next one ready behind it. */
 const MAX_INSERTING = 2;
 /** Alerts waiting for the writer, at most; past that they go to the sinks unstored. */
@@ -183,19 +197,24 @@ export async function openOutputs(
   }
   for (const r of runners) r.start();
   runRetention();
+  const afterCommit = runners.filter((r) => r.isDurable);
+  const atOnce = runners.filter((r) => !r.isDurable);
 
   let pending: Alert[] = [];
   let scheduled = false;
   let closed = false;
-  // Batches reach the sinks in submission order, each once its commit is settled.
+  // Batches reach the durable sinks in submission order, each once its commit is settled.
   let handedOver: Promise<void> = Promise.resolve();
-  // Inserts the writer thread has not answered yet. While they run, alerts gather in `pending`, so
-  // commits are small when alerts are few (latency) and large in a burst (throughput).
+  // Serialised (and with the sinks without an outbox already), waiting for their commit.
+  const unsaved: Chunk[] = [];
+  let unsavedCount = 0;
+  let commitTimer: NodeJS.Timeout | undefined;
+  // Inserts the writer thread has not answered yet. While they run, alerts gather in `unsaved`, so
+  // commits are small when alerts are few and large in a burst (throughput).
   let inserting = 0;
   let behindWarned = false;
 
   const commit = (alerts: Alert[], jsons: string[]): Promise<number[] | undefined> => {
-    if (storeEnabled && !store && Date.now() - lastOpenAttempt > STORE_REOPEN_MS) tryOpenStore();
     const w = writer;
     if (!w) return Promise.resolve(undefined);
     inserting++;
@@ -220,24 +239,60 @@ export async function openOutputs(
       )
       .finally(() => {
         inserting--;
-        if (pending.length > 0) schedule();
+        saveSoon();
       });
   };
 
-  const handOver = (alerts: Alert[], jsons: string[], ids: number[] | undefined): void => {
-    if (!ids && storeEnabled) health.unstored += alerts.length;
-    const now = Date.now();
-    const items: QueuedAlert[] = alerts.map((alert, i) => ({
-      id: ids?.[i],
-      rank: priorityRank(alert.priority),
-      alert,
-      json: jsons[i],
-      at: now,
-    }));
-    for (const r of runners) r.enqueue(items);
+  /** After the commit settled: ids onto the items (the sinks without an outbox ignore them), then the durable sinks. */
+  const afterSettled = (items: QueuedAlert[], committed: Promise<number[] | undefined>): void => {
+    handedOver = handedOver.then(async () => {
+      const ids = await committed;
+      try {
+        if (!ids && storeEnabled) health.unstored += items.length;
+        if (ids) for (let i = 0; i < items.length; i++) items[i].id = ids[i];
+        for (const r of afterCommit) r.enqueue(items);
+      } catch (err) {
+        logger.error({ err: String(err) }, 'alerts not handed to sinks');
+      }
+    });
   };
 
-  /** Serialises up to commitBatch pending alerts, commits them, then hands them to the sinks. */
+  /** Commits what is unsaved, up to commitBatch alerts, unless the writer has enough to do already. */
+  const save = (): void => {
+    clearTimeout(commitTimer);
+    commitTimer = undefined;
+    if (unsavedCount === 0 || inserting >= MAX_INSERTING) return;
+    let n = 0;
+    let k = 0;
+    while (k < unsaved.length && (k === 0 || n + unsaved[k].alerts.length <= commitBatch)) {
+      n += unsaved[k].alerts.length;
+      k++;
+    }
+    const chunks = unsaved.splice(0, k);
+    unsavedCount -= n;
+    const one = chunks.length === 1 ? chunks[0] : undefined;
+    const alerts = one ? one.alerts : chunks.flatMap((c) => c.alerts);
+    const jsons = one ? one.jsons : chunks.flatMap((c) => c.jsons);
+    const items = one ? one.items : chunks.flatMap((c) => c.items);
+    afterSettled(items, commit(alerts, jsons));
+    saveSoon();
+  };
+
+  /**
+   * Commits at once when a full batch waits (or on close), else within COMMIT_WAIT_MS: one
+   * commit per event-loop turn writes whole 16 KiB pages of the table and each index for a few
+   * alerts, and the checkpoint thread copies them all again.
+   */
+  function saveSoon(): void {
+    if (unsavedCount === 0 || inserting >= MAX_INSERTING) return;
+    if (unsavedCount >= commitBatch || closed) save();
+    else commitTimer ??= setTimeout(save, COMMIT_WAIT_MS);
+  }
+
+  /**
+   * Serialises up to commitBatch pending alerts, hands them to the sinks without an outbox and
+   * queues them for their commit (skipStore: straight to every sink, unstored).
+   */
   const flush = (skipStore = false): void => {
     scheduled = false;
     if (pending.length === 0) return;
@@ -256,20 +311,32 @@ export async function openOutputs(
     }
     if (pending.length > 0) schedule();
     if (alerts.length === 0) return;
-    const committed = skipStore ? Promise.resolve(undefined) : commit(alerts, jsons);
-    handedOver = handedOver.then(async () => {
-      const ids = await committed;
-      try {
-        handOver(alerts, jsons, ids);
-      } catch (err) {
-        logger.error({ err: String(err) }, 'alerts not handed to sinks');
-      }
-    });
+    const now = Date.now();
+    const items = alerts.map((alert, i): QueuedAlert => ({
+      rank: priorityRank(alert.priority),
+      alert,
+      json: jsons[i],
+      at: now,
+    }));
+    try {
+      for (const r of atOnce) r.enqueue(items);
+    } catch (err) {
+      logger.error({ err: String(err) }, 'alerts not handed to sinks');
+    }
+    if (!storeEnabled && afterCommit.length === 0) return;
+    if (storeEnabled && !store && Date.now() - lastOpenAttempt > STORE_REOPEN_MS) tryOpenStore();
+    if (skipStore || !writer) {
+      afterSettled(items, Promise.resolve(undefined));
+      return;
+    }
+    unsaved.push({ alerts, jsons, items });
+    unsavedCount += alerts.length;
+    saveSoon();
   };
 
-  /** Flushes at the end of this event-loop turn unless the writer has enough to do already. */
+  /** Flushes at the end of this event-loop turn. */
   function schedule(): void {
-    if (scheduled || inserting >= MAX_INSERTING) return;
+    if (scheduled) return;
     scheduled = true;
     nextTurn(() => flush());
   }
@@ -278,12 +345,12 @@ export async function openOutputs(
     submit(alert: Alert): void {
       if (closed) return;
       pending.push(alert);
-      if (pending.length >= MAX_PENDING) {
+      if (pending.length + unsavedCount >= MAX_PENDING) {
         // The disk cannot keep up: memory stays bounded and the alerts still reach the sinks.
         if (!behindWarned) logger.error({ db: dbPath }, 'alert store too slow: alerts delivered unstored');
         behindWarned = true;
         flush(true);
-      } else if (pending.length >= commitBatch && inserting < MAX_INSERTING) flush();
+      } else if (pending.length >= commitBatch) flush();
       else schedule();
     },
     health(): OutputsHealth {
@@ -292,8 +359,10 @@ export async function openOutputs(
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
-      while (pending.length > 0 || inserting > 0) {
-        if (inserting < MAX_INSERTING) flush();
+      clearTimeout(commitTimer);
+      while (pending.length > 0 || unsavedCount > 0 || inserting > 0) {
+        flush();
+        save();
         await handedOver;
         await new Promise((r) => nextTurn(r));
       }

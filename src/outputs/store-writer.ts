@@ -1,7 +1,7 @@
 /**
  * The alert store's writes (alerts, outbox progress, retention) on a worker thread. Each method
  * resolves once its write is committed (or rejects with SQLite's code), in the order they were
- * called, so "committed before any sink sees it" holds by awaiting insert(). Reads stay on the
+ * called, so "committed before any durable sink sees it" holds by awaiting insert(). Reads stay on the
  * caller's own connection: in WAL mode they never wait for the writer.
  */
 import { Worker } from 'node:worker_threads';

@@ -1,6 +1,6 @@
 /**
  * The SQLite alert store and the durable outbox, in one database (better-sqlite3, WAL).
- * An alert is committed here before any sink sees it; each durable sink's progress is a cursor
+ * An alert is committed here before any durable sink sees it; each durable sink's progress is a cursor
  * (every alert id <= acked_id is done) plus the one batch it has in flight.
  */
 import { accessSync, constants, mkdirSync } from 'node:fs';

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import Database from 'better-sqlite3';
 import pino from 'pino';
 import { parseConfig } from '../../src/config/index.js';
 import { openOutputs } from '../../src/outputs/index.js';
@@ -54,6 +55,45 @@ test('alerts are committed to SQLite before a sink sees them, then delivered in 
   );
   assert.equal(store.query({ containerId: 'nope' }).length, 0);
   store.close();
+});
+
+test('a sink without an outbox does not wait for the commit; a durable sink does', async () => {
+  const db = join(dir, 'atonce.db');
+  const rx = await startReceiver();
+  const out = await openOutputs(
+    {
+      store: { path: db },
+      sinks: [
+        { type: 'file', path: join(dir, 'atonce.jsonl'), durable: false },
+        { type: 'http', url: rx.url, batch: { max_wait_ms: 0 } },
+      ],
+    },
+    logger,
+  );
+  // Another connection holds the write lock: the writer thread's commit waits on it (busy_timeout).
+  const blocker = new Database(db);
+  blocker.exec('BEGIN IMMEDIATE');
+  try {
+    for (let i = 0; i < 3; i++) out.submit(makeAlert(i));
+    await waitFor(() => out.health().sinks[0].delivered === 3);
+    assert.equal(out.health().store.committed, 0, 'not committed yet');
+    assert.equal(rx.requests.length, 0, 'the durable sink waits for the commit');
+    assert.deepEqual(
+      readFileSync(join(dir, 'atonce.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => seqOf(JSON.parse(l) as Alert)),
+      [0, 1, 2],
+    );
+    blocker.exec('COMMIT');
+    await rx.until((reqs) => reqs.flatMap((r) => JSON.parse(r.body)).length === 3);
+    assert.equal(out.health().store.committed, 3);
+  } finally {
+    if (blocker.inTransaction) blocker.exec('ROLLBACK');
+    blocker.close();
+    await out.close();
+    await rx.close();
+  }
 });
 
 test('min_priority, rate limit and dedup: a noisy rule becomes "N more alerts" summaries', async () => {
