@@ -80,10 +80,7 @@ export async function startSensors(
       else refused.push(`${program.name} (${program.section}): ${(err as Error).message}`);
     }
   }
-  if (missing.length > 0) {
-    object.attach('raw_enter_module');
-    object.attach('raw_exit_module');
-  }
+  if (missing.length > 0) object.attach('raw_exit_module');
 
   const stat = (counter: keyof typeof LAYOUT.vg_stats.fields): bigint => {
     const values = object.mapLookupPercpu('vg_stats', ZERO);
