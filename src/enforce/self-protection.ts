@@ -19,6 +19,7 @@ export function agentProtectedRule(): CompiledRule {
     enabled: true,
     action: undefined,
     test: () => false,
+    testFor: () => ({ test: () => false, constant: false }),
     eventTypes: new Set(['bpf']),
     output: parseOutputTemplate(
       'denied %evt.type %evt.arg.cmd aimed at the vigil agent (by %proc.name pid=%proc.pid ' +

@@ -1,7 +1,9 @@
 /**
  * A loaded, compiled ruleset: immutable, so a reload builds a new one and
- * swaps a single reference. Rules are bucketed by event type once; the hot
- * path is a Map lookup and the rules' closures.
+ * swaps a single reference. Rules are bucketed by event type once, each with
+ * its condition (and guard) compiled for that type: `evt.type in (...)` and
+ * the alternatives for other types fold away, and a rule that folds to false
+ * leaves the bucket. The hot path is a Map lookup and the rules' closures.
  */
 import { EVENT_TYPES, type EventType, type VigilEvent } from '../event/types.js';
 import { pathComponents } from './condition/matchers.js';
@@ -15,10 +17,18 @@ export type RuleMatching = 'first' | 'all';
 
 const NO_MATCH: readonly CompiledRule[] = Object.freeze([]);
 
+type Test = (ev: VigilEvent) => boolean;
+
+/** A rule in one event type's bucket, with its condition compiled for that type. */
+interface Entry {
+  rule: CompiledRule;
+  test: Test;
+}
+
 /** Rules of one event type behind one guard (null: always tested). */
 interface Group {
-  guard: ((ev: VigilEvent) => boolean) | null;
-  rules: CompiledRule[];
+  guard: Test | null;
+  rules: Entry[];
 }
 
 const byIndex = (a: CompiledRule, b: CompiledRule): number => a.index - b.index;
@@ -26,12 +36,12 @@ const byIndex = (a: CompiledRule, b: CompiledRule): number => a.index - b.index;
 /** Rules indexed by the value of one field. */
 interface FieldIndex {
   get: (ev: VigilEvent) => unknown;
-  byValue: Map<string, CompiledRule[]>;
+  byValue: Map<string, Entry[]>;
 }
 
 interface PathNode {
   /** Rules whose prefix ends here, and their slots (for the bucket's seen-stamps). */
-  rules: CompiledRule[];
+  rules: Entry[];
   slots: number[];
   next: Map<string, PathNode>;
 }
@@ -51,14 +61,17 @@ interface Bucket {
   seen: Uint32Array;
   /** This evaluation's stamp. */
   stamp: number;
+  /** Rules in the bucket. */
+  size: number;
 }
 
 const pathNode = (): PathNode => ({ rules: [], slots: [], next: new Map() });
 
-function pathIndexes(rules: readonly CompiledRule[]): { paths: PathIndex[]; count: number } {
+function pathIndexes(entries: readonly Entry[]): { paths: PathIndex[]; count: number } {
   const byField = new Map<string, PathIndex>();
   let slot = 0;
-  for (const r of rules) {
+  for (const e of entries) {
+    const r = e.rule;
     if (r.indexKey?.kind !== 'path') continue;
     for (const p of r.indexKey.prefixes) {
       const key = `${p.name}[${p.arg ?? ''}]`;
@@ -74,7 +87,7 @@ function pathIndexes(rules: readonly CompiledRule[]): { paths: PathIndex[]; coun
           if (child === undefined) node.next.set(c, (child = pathNode()));
           node = child;
         }
-        node.rules.push(r);
+        node.rules.push(e);
         node.slots.push(slot);
       }
     }
@@ -83,9 +96,15 @@ function pathIndexes(rules: readonly CompiledRule[]): { paths: PathIndex[]; coun
   return { paths: [...byField.values()], count: slot };
 }
 
-function bucketOf(rules: readonly CompiledRule[]): Bucket {
+function bucketOf(type: EventType, rules: readonly CompiledRule[]): Bucket {
+  const entries: Entry[] = [];
+  for (const rule of rules) {
+    const t = rule.testFor(type);
+    if (t.constant !== false) entries.push({ rule, test: t.test });
+  }
   const indexes = new Map<string, FieldIndex>();
-  for (const r of rules) {
+  for (const e of entries) {
+    const r = e.rule;
     if (r.indexKey?.kind !== 'value') continue;
     let index = indexes.get(r.indexKey.field);
     if (!index) {
@@ -94,39 +113,51 @@ function bucketOf(rules: readonly CompiledRule[]): Bucket {
     }
     for (const v of r.indexKey.values) {
       const list = index.byValue.get(v);
-      if (list) list.push(r);
-      else index.byValue.set(v, [r]);
+      if (list) list.push(e);
+      else index.byValue.set(v, [e]);
     }
   }
-  const { paths, count } = pathIndexes(rules);
+  const { paths, count } = pathIndexes(entries);
   return {
-    groups: groupsOf(rules.filter((r) => r.indexKey === undefined)),
+    groups: groupsOf(
+      type,
+      entries.filter((e) => e.rule.indexKey === undefined),
+    ),
     indexes: [...indexes.values()],
     paths,
     seen: new Uint32Array(count),
     stamp: 0,
+    size: entries.length,
   };
 }
 
-/** Rules sharing a guard form one group; the others stand alone. Groups keep file order. */
-function groupsOf(rules: readonly CompiledRule[]): Group[] {
+/**
+ * Rules sharing a guard form one group; the others stand alone. Groups keep file order. A guard
+ * that folds to true for this type guards nothing (its rules stand alone); to false, its rules
+ * cannot match this type (the guard is one of their conjuncts) and are left out.
+ */
+function groupsOf(type: EventType, entries: readonly Entry[]): Group[] {
   const count = new Map<string, number>();
-  for (const r of rules) if (r.guard) count.set(r.guard.key, (count.get(r.guard.key) ?? 0) + 1);
+  for (const { rule } of entries)
+    if (rule.guard) count.set(rule.guard.key, (count.get(rule.guard.key) ?? 0) + 1);
   const groups: Group[] = [];
   const byKey = new Map<string, Group>();
-  for (const r of rules) {
-    const key = r.guard && (count.get(r.guard.key) ?? 0) > 1 ? r.guard.key : undefined;
-    if (key === undefined) {
-      groups.push({ guard: null, rules: [r] });
+  for (const e of entries) {
+    const guard = e.rule.guard;
+    const key = guard && (count.get(guard.key) ?? 0) > 1 ? guard.key : undefined;
+    const typed = key === undefined ? undefined : guard!.testFor(type);
+    if (typed?.constant === false) continue;
+    if (key === undefined || typed!.constant === true) {
+      groups.push({ guard: null, rules: [e] });
       continue;
     }
     let g = byKey.get(key);
     if (!g) {
-      g = { guard: r.guard!.test, rules: [] };
+      g = { guard: typed!.test, rules: [] };
       byKey.set(key, g);
       groups.push(g);
     }
-    g.rules.push(r);
+    g.rules.push(e);
   }
   return groups;
 }
@@ -162,7 +193,12 @@ export class Ruleset {
         types.add(t);
       }
     }
-    for (const [t, rules] of byType) this.buckets.set(t, bucketOf(rules));
+    for (const [t, rules] of byType) {
+      const bucket = bucketOf(t as EventType, rules);
+      this.buckets.set(t, bucket);
+      // Every rule folded to false for this type: the sensors need not produce it.
+      if (bucket.size === 0) types.delete(t as EventType);
+    }
     this.types = types;
   }
 
@@ -189,14 +225,14 @@ export class Ruleset {
       const g = groups[i];
       if (g.guard !== null && !g.guard(ev)) continue;
       const rules = g.rules;
-      for (let k = 0; k < rules.length; k++) if (rules[k].test(ev)) (matches ??= []).push(rules[k]);
+      for (let k = 0; k < rules.length; k++) if (rules[k].test(ev)) (matches ??= []).push(rules[k].rule);
     }
     const indexes = bucket.indexes;
     for (let i = 0; i < indexes.length; i++) {
       const value = indexes[i].get(ev);
       const rules = typeof value === 'string' ? indexes[i].byValue.get(value) : undefined;
       if (rules === undefined) continue;
-      for (let k = 0; k < rules.length; k++) if (rules[k].test(ev)) (matches ??= []).push(rules[k]);
+      for (let k = 0; k < rules.length; k++) if (rules[k].test(ev)) (matches ??= []).push(rules[k].rule);
     }
     const paths = bucket.paths;
     if (paths.length > 0) {
@@ -216,7 +252,7 @@ export class Ruleset {
             const slot = node.slots[k];
             if (seen[slot] === stamp) continue;
             seen[slot] = stamp;
-            if (rules[k].test(ev)) (matches ??= []).push(rules[k]);
+            if (rules[k].test(ev)) (matches ??= []).push(rules[k].rule);
           }
         }
       }

@@ -317,3 +317,35 @@ test('fd.sip.name: the server address is one the named domain resolves to (/etc/
   assert.equal(on('fd.cip.name = localhost', to('127.0.0.1')), false);
   assert.equal(on('fd.sip.name exists', {}), false);
 });
+
+test('compiled for one event type, evt.type and evt.dir fold to constants', () => {
+  const parse = (text: string): Expr => parseCondition(text, { rule: 't' });
+  const ctx = (eventType?: VigilEvent['type']) => ({
+    lists: LISTS,
+    macros: new Map<string, Expr>(),
+    eventType,
+  });
+  const text =
+    '(evt.type in (open_types) and fd.name = /etc/shadow) or (evt.type = execve and proc.name = cat)';
+  const forOpen = compileCondition(parse(text), ctx('openat'));
+  const forExec = compileCondition(parse(text), ctx('execve'));
+  assert.equal(forOpen.constant, undefined);
+  assert.equal(forOpen.test(makeEvent(shadow)), true);
+  // The execve alternative is gone from the openat test, and the reverse.
+  assert.equal(forOpen.test(makeEvent({ ...shadow, fd: { name: '/etc/x', num: 3, type: 'file' } })), false);
+  assert.equal(forExec.test(makeEvent({ type: 'execve' })), true);
+  assert.equal(forExec.test(makeEvent({ type: 'execve', proc: { name: 'ls' } })), false);
+  // Wholly decided by the type.
+  assert.equal(
+    compileCondition(parse('evt.type = connect and proc.name = cat'), ctx('openat')).constant,
+    false,
+  );
+  assert.equal(compileCondition(parse('evt.type != connect and evt.dir = <'), ctx('openat')).constant, true);
+  assert.equal(compileCondition(parse('not evt.type startswith open'), ctx('openat')).constant, false);
+  assert.equal(compileCondition(parse('evt.type exists'), ctx('openat')).constant, true);
+  // Without a type nothing folds: the generic test still reads evt.type from the event.
+  const generic = compileCondition(parse('evt.type = connect'), ctx());
+  assert.equal(generic.constant, undefined);
+  assert.equal(generic.test(makeEvent({ type: 'connect' })), true);
+  assert.equal(generic.test(makeEvent({ type: 'openat' })), false);
+});

@@ -4,7 +4,8 @@
  * all enabled rules in file order gives, under `all` and `first`.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { loadRuleset } from '../../src/engine/load.js';
@@ -121,5 +122,35 @@ describe('ruleset index', () => {
     // The comparison is only worth something if many events do match.
     assert.ok(matched >= 50, `only ${matched} of ${evs.length} events matched`);
     t.diagnostic(`${matched} of ${evs.length} events matched a rule`);
+  });
+});
+
+describe('ruleset compiled per event type', () => {
+  it('leaves a type out of what the sensors need when every rule folds to false for it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-fold-'));
+    try {
+      const file = join(dir, 'r.yaml');
+      writeFileSync(
+        file,
+        [
+          '- rule: exec or open',
+          '  desc: d',
+          '  condition: (evt.type = execve and proc.name = cat) or (evt.type = openat and evt.dir = ">")',
+          '  output: o',
+          '  priority: WARNING',
+        ].join('\n'),
+      );
+      const rs = loadRuleset([file], 'all');
+      // evt.dir is always '<': the openat alternative can never hold.
+      assert.deepEqual([...rs.eventTypes()], ['execve']);
+      assert.deepEqual(
+        rs
+          .evaluate(sampleEvent({ type: 'execve', proc: { exe: '/usr/bin/cat', args: ['cat'] } }))
+          .map((r) => r.name),
+        ['exec or open'],
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

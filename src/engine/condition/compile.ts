@@ -48,10 +48,17 @@ export interface CompileContext {
   lists: ReadonlyMap<string, string[]>;
   /** Macro name -> parsed condition. */
   macros: ReadonlyMap<string, Expr>;
+  /**
+   * Compile for events of this type only: comparisons on fields the type decides (evt.type, evt.dir)
+   * fold to constants, and with them whole alternatives for other types (see Ruleset).
+   */
+  eventType?: EventType;
 }
 
 export interface CompiledCondition {
   test(ev: VigilEvent): boolean;
+  /** Set when the whole condition folded to a constant (for this event type, when compiled for one). */
+  constant?: boolean;
   /** Event types the condition can match; null = any type. */
   eventTypes: ReadonlySet<EventType> | null;
   /** Fields the condition reads, as written (`proc.aname[2]`), macros included. */
@@ -66,7 +73,33 @@ export function compileCondition(expr: Expr, ctx: CompileContext): CompiledCondi
   const c = new Compiler(ctx);
   const node = c.expr(expr, []);
   const test: Test = typeof node === 'boolean' ? (node ? () => true : () => false) : c.emit.build(node);
-  return { test, eventTypes: eventTypesOf(expr, ctx.macros, ctx.lists), fields: [...c.fields] };
+  return {
+    test,
+    ...(typeof node === 'boolean' ? { constant: node } : {}),
+    eventTypes: eventTypesOf(expr, ctx.macros, ctx.lists),
+    fields: [...c.fields],
+  };
+}
+
+/** A condition's test for events of one type. */
+export interface TypedTest {
+  test(ev: VigilEvent): boolean;
+  /** Set when the condition folded to a constant for this type. */
+  constant?: boolean;
+}
+
+/** Compiles `expr` once per event type asked for (memoised): see CompileContext.eventType. */
+export function compilerByType(expr: Expr, ctx: CompileContext): (type: EventType) => TypedTest {
+  const byType = new Map<EventType, TypedTest>();
+  return (type) => {
+    let t = byType.get(type);
+    if (t === undefined) {
+      const c = compileCondition(expr, { ...ctx, eventType: type });
+      t = { test: c.test, ...(c.constant !== undefined ? { constant: c.constant } : {}) };
+      byType.set(type, t);
+    }
+    return t;
+  };
 }
 
 const flatAnd = (children: readonly Expr[]): Expr[] =>
@@ -211,8 +244,10 @@ class Compiler {
     const refusal = operatorRefusal(e.op, left.type, left.text);
     if (refusal !== null) throw fail(refusal, e.opSpan);
     const right = e.right;
+    const known = this.knownValue(e, left);
     if (e.op === 'exists' || right === undefined) {
       if (!left.def.available) return false;
+      if (known !== null) return known !== undefined;
       if (left.anyOf !== undefined) return `(${this.emit.ref(left.anyOf)}(ev).length !== 0)`;
       return `(${this.emit.ref(left.get)}(ev) !== undefined)`;
     }
@@ -241,6 +276,8 @@ class Compiler {
       : this.singleRhs(e, left, right as ValueExpr);
     if (typeof pred === 'boolean') return pred;
     if (!left.def.available) return false;
+    // No value makes every comparison false, as at run time.
+    if (known !== null) return known !== undefined && pred(known);
     if (left.anyOf === undefined) {
       const get = this.emit.ref(left.get);
       // No value is undefined, which neither equals a constant nor is in a set: no test for it.
@@ -253,6 +290,17 @@ class Compiler {
       return `((v = ${get}(ev)) !== undefined && ${this.emit.ref(pred)}(v))`;
     }
     return this.withValue(left, pred);
+  }
+
+  /**
+   * The field's value when the event type being compiled for decides it (a plain field, no argument
+   * or transformer); null when it is only known at run time.
+   */
+  private knownValue(e: CheckExpr, left: Operand): FieldValue | undefined | null {
+    const type = this.ctx.eventType;
+    if (type === undefined || e.left.kind !== 'field' || e.left.arg !== undefined) return null;
+    const byType = left.def.byType;
+    return byType === undefined ? null : byType(type);
   }
 
   private singleRhs(e: CheckExpr, left: Operand, value: ValueExpr): Predicate {

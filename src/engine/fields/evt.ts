@@ -69,9 +69,23 @@ function bindArg(key: string | undefined): Getter {
 
 export const EVT_FIELDS: FieldDef[] = [
   unavailable('evt.num', 'uint64', 'Event number'),
-  plain('evt.type', 'string', "Event type: the syscall's name (openat, execve, connect...)", (ev) => ev.type),
-  plain('evt.dir', 'string', "Event direction: always '<' (vigil emits exit events only)", () => '<'),
-  plain('evt.source', 'string', "Event source: always 'syscall'", () => 'syscall'),
+  {
+    ...plain(
+      'evt.type',
+      'string',
+      "Event type: the syscall's name (openat, execve, connect...)",
+      (ev) => ev.type,
+    ),
+    byType: (type) => type,
+  },
+  {
+    ...plain('evt.dir', 'string', "Event direction: always '<' (vigil emits exit events only)", () => '<'),
+    byType: () => '<',
+  },
+  {
+    ...plain('evt.source', 'string', "Event source: always 'syscall'", () => 'syscall'),
+    byType: () => 'syscall',
+  },
   plain('evt.res', 'string', 'Result: SUCCESS, or the errno name when the call failed (ENOENT...)', (ev) =>
     resultName(ev.ret),
   ),

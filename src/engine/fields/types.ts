@@ -5,7 +5,7 @@
  * `proc.aname[3]` becomes a closure reading `ev.proc.ancestors[2]` and a plain
  * field read allocates nothing.
  */
-import type { VigilEvent } from '../../event/types.js';
+import type { EventType, VigilEvent } from '../../event/types.js';
 
 /** Falco's field types, as far as vigil needs them. */
 export type FieldType =
@@ -54,4 +54,9 @@ export interface FieldDef {
   anyOf?: (ev: VigilEvent) => readonly (string | number)[];
   /** Told each literal a condition compares the field with, at compile time (fd.sip.name resolves it). */
   watch?: (value: string) => void;
+  /**
+   * The value, when the event type alone decides it (evt.type, evt.dir): a condition compiled for
+   * one event type folds comparisons on the field to constants.
+   */
+  byType?: (type: EventType) => FieldValue | undefined;
 }

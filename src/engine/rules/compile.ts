@@ -8,7 +8,12 @@
 import type { Priority } from '../../event/alert.js';
 import type { EventType, VigilEvent } from '../../event/types.js';
 import type { Expr } from '../condition/ast.js';
-import { compileCondition, type CompileContext } from '../condition/compile.js';
+import {
+  compileCondition,
+  compilerByType,
+  type CompileContext,
+  type TypedTest,
+} from '../condition/compile.js';
 import { ConditionError } from '../condition/errors.js';
 import { parseCondition } from '../condition/parse.js';
 import { OutputTemplateError, parseOutputTemplate, type OutputTemplate } from '../output.js';
@@ -30,6 +35,8 @@ export interface CompiledRule {
   action: RuleAction | undefined;
   /** The compiled condition: closures only. */
   test: (ev: VigilEvent) => boolean;
+  /** The condition compiled for events of one type (what the Ruleset runs). */
+  testFor: (type: EventType) => TypedTest;
   /** Event types the condition can match; null = any. */
   eventTypes: ReadonlySet<EventType> | null;
   output: OutputTemplate;
@@ -149,11 +156,13 @@ export function compileRules(col: Collector): CompileResult {
     let guard: Guard | undefined;
     let indexKey: IndexKey | undefined;
     let ast: CompiledRule['ast'];
+    let testFor: CompiledRule['testFor'];
     try {
       const expr = parseCondition(text.text, text);
       ast = { expr, ctx: { lists, macros } };
       markUsed(expr, macros, lists, usedMacros, usedLists);
       compiled = compileCondition(expr, { lists, macros });
+      testFor = compilerByType(expr, { lists, macros });
       guard = guardOf(expr, { lists, macros }, guards);
       indexKey = indexKeyOf(expr, { lists, macros });
     } catch (err) {
@@ -187,6 +196,7 @@ export function compileRules(col: Collector): CompileResult {
       enabled: r.enabled,
       action: r.action,
       test: compiled.test,
+      testFor,
       guard,
       indexKey,
       eventTypes: compiled.eventTypes,

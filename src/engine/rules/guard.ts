@@ -7,14 +7,22 @@
  * guards: the event-type index already decided them.
  */
 import type { CheckExpr, Expr } from '../condition/ast.js';
-import { compileCondition, unquoteItem, type CompileContext } from '../condition/compile.js';
-import type { VigilEvent } from '../../event/types.js';
+import {
+  compileCondition,
+  compilerByType,
+  unquoteItem,
+  type CompileContext,
+  type TypedTest,
+} from '../condition/compile.js';
+import type { EventType, VigilEvent } from '../../event/types.js';
 import { lookupField } from '../fields/index.js';
 
 export interface Guard {
   /** Same key, same test: the macro name, or the conjunct's text. */
   key: string;
   test: (ev: VigilEvent) => boolean;
+  /** The test compiled for events of one type. */
+  testFor: (type: EventType) => TypedTest;
 }
 
 /** The top-level conjuncts of a condition (nested `and`s flattened, macros kept whole). */
@@ -56,7 +64,7 @@ export function guardOf(expr: Expr, ctx: CompileContext, cache: Map<string, Guar
   if (key === undefined) return undefined;
   let guard = cache.get(key);
   if (guard === undefined) {
-    guard = { key, test: compileCondition(first, ctx).test };
+    guard = { key, test: compileCondition(first, ctx).test, testFor: compilerByType(first, ctx) };
     cache.set(key, guard);
   }
   return guard;
