@@ -43,8 +43,21 @@ interface PathNode {
   /** Rules whose prefix ends here, and their slots (for the bucket's seen-stamps). */
   rules: Entry[];
   slots: number[];
+  /** Rules whose exact value ends here: tested when the value has no further component. */
+  exact: Entry[];
+  exactSlots: number[];
   next: Map<string, PathNode>;
 }
+
+/**
+ * Fields whose value, when there is one, is always a component-wise prefix of another field's
+ * value on the same event: fd.directory of fd.name (the path up to its last '/', or the directory
+ * itself). Rules indexed by such a field join the other field's tree, so one walk serves both; the
+ * net is only wider, never narrower, and each rule's own test decides.
+ */
+const PREFIX_OF: Readonly<Record<string, string>> = { 'fd.directory': 'fd.name' };
+/** Path fields whose exact values (`fd.name in (...)`) go into the path tree too: one walk, not a walk and a lookup. */
+const PATH_VALUED: ReadonlySet<string> = new Set(['fd.name', 'fd.directory']);
 
 /** Rules indexed by path prefixes of one field: an event's value walks the tree once. */
 interface PathIndex {
@@ -65,35 +78,39 @@ interface Bucket {
   size: number;
 }
 
-const pathNode = (): PathNode => ({ rules: [], slots: [], next: new Map() });
+const pathNode = (): PathNode => ({ rules: [], slots: [], exact: [], exactSlots: [], next: new Map() });
 
 function pathIndexes(entries: readonly Entry[]): { paths: PathIndex[]; count: number } {
   const byField = new Map<string, PathIndex>();
-  let slot = 0;
-  for (const e of entries) {
-    const r = e.rule;
-    if (r.indexKey?.kind !== 'path') continue;
-    for (const p of r.indexKey.prefixes) {
-      const key = `${p.name}[${p.arg ?? ''}]`;
-      let index = byField.get(key);
-      if (!index) {
-        index = { get: resolveField(p.name, p.arg).get, root: pathNode() };
-        byField.set(key, index);
-      }
-      for (const v of p.values) {
-        let node = index.root;
-        for (const c of pathComponents(v)) {
-          let child = node.next.get(c);
-          if (child === undefined) node.next.set(c, (child = pathNode()));
-          node = child;
-        }
-        node.rules.push(e);
-        node.slots.push(slot);
-      }
+  const slots = new Map<Entry, number>();
+  const add = (e: Entry, name: string, arg: string | undefined, values: Iterable<string>, exact: boolean) => {
+    const field = arg === undefined ? (PREFIX_OF[name] ?? name) : name;
+    const asExact = exact && field === name;
+    const key = `${field}[${arg ?? ''}]`;
+    let index = byField.get(key);
+    if (!index) {
+      index = { get: resolveField(field, arg).get, root: pathNode() };
+      byField.set(key, index);
     }
-    slot++;
+    let slot = slots.get(e);
+    if (slot === undefined) slots.set(e, (slot = slots.size));
+    for (const v of values) {
+      let node = index.root;
+      for (const c of pathComponents(v)) {
+        let child = node.next.get(c);
+        if (child === undefined) node.next.set(c, (child = pathNode()));
+        node = child;
+      }
+      (asExact ? node.exact : node.rules).push(e);
+      (asExact ? node.exactSlots : node.slots).push(slot);
+    }
+  };
+  for (const e of entries) {
+    const k = e.rule.indexKey;
+    if (k?.kind === 'path') for (const p of k.prefixes) add(e, p.name, p.arg, p.values, false);
+    else if (k?.kind === 'value' && PATH_VALUED.has(k.field)) add(e, k.field, undefined, k.values, true);
   }
-  return { paths: [...byField.values()], count: slot };
+  return { paths: [...byField.values()], count: slots.size };
 }
 
 function bucketOf(type: EventType, rules: readonly CompiledRule[]): Bucket {
@@ -105,7 +122,7 @@ function bucketOf(type: EventType, rules: readonly CompiledRule[]): Bucket {
   const indexes = new Map<string, FieldIndex>();
   for (const e of entries) {
     const r = e.rule;
-    if (r.indexKey?.kind !== 'value') continue;
+    if (r.indexKey?.kind !== 'value' || PATH_VALUED.has(r.indexKey.field)) continue;
     let index = indexes.get(r.indexKey.field);
     if (!index) {
       index = { get: resolveField(r.indexKey.field, undefined).get, byValue: new Map() };
@@ -243,17 +260,28 @@ export class Ruleset {
         const value = paths[i].get(ev);
         if (typeof value !== 'string') continue;
         const parts = pathComponents(value);
+        // The root holds `/` (a prefix of every path) and exact values without a component.
         let node: PathNode | undefined = paths[i].root;
-        for (let p = 0; p < parts.length; p++) {
-          node = node.next.get(parts[p]);
-          if (node === undefined) break;
-          const rules = node.rules;
+        for (let p = 0; ; p++) {
+          let rules = node.rules;
           for (let k = 0; k < rules.length; k++) {
             const slot = node.slots[k];
             if (seen[slot] === stamp) continue;
             seen[slot] = stamp;
             if (rules[k].test(ev)) (matches ??= []).push(rules[k].rule);
           }
+          if (p === parts.length) {
+            rules = node.exact;
+            for (let k = 0; k < rules.length; k++) {
+              const slot = node.exactSlots[k];
+              if (seen[slot] === stamp) continue;
+              seen[slot] = stamp;
+              if (rules[k].test(ev)) (matches ??= []).push(rules[k].rule);
+            }
+            break;
+          }
+          node = node.next.get(parts[p]);
+          if (node === undefined) break;
         }
       }
     }

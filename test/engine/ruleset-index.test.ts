@@ -154,3 +154,51 @@ describe('ruleset compiled per event type', () => {
     }
   });
 });
+
+describe('path tree', () => {
+  it('root prefixes, fd.directory under fd.name and exact fd.name values give what a scan gives', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-tree-'));
+    try {
+      const file = join(dir, 'r.yaml');
+      const rule = (name: string, condition: string): string[] => [
+        `- rule: ${name}`,
+        '  desc: d',
+        `  condition: evt.type = openat and ${condition}`,
+        '  output: o',
+        '  priority: WARNING',
+      ];
+      writeFileSync(
+        file,
+        [
+          ...rule('anything', 'fd.name pmatch (/)'),
+          ...rule('in etc', 'fd.directory in (/etc, /var/lib)'),
+          ...rule('below etc', 'fd.directory pmatch (/etc)'),
+          ...rule('shadow', 'fd.name in (/etc/shadow, /etc/gshadow)'),
+          ...rule('relative', 'fd.name = shadow'),
+        ].join('\n'),
+      );
+      const rs = loadRuleset([file], 'all');
+      for (const [name, type] of [
+        ['/etc/shadow', 'file'],
+        ['/etc//shadow', 'file'],
+        ['/etc/shadow/', 'file'],
+        ['/etc', 'directory'],
+        ['/etc/ssh/sshd_config', 'file'],
+        ['/var/lib/x', 'file'],
+        ['shadow', 'file'],
+        ['/', 'directory'],
+        ['', 'file'],
+        ['/tmp/x', 'file'],
+      ] as const) {
+        const ev = sampleEvent({ type: 'openat', ret: 3, fd: { num: 3, type, name } });
+        assert.deepEqual(
+          rs.evaluate(ev).map((r) => r.name),
+          scan(rs, ev),
+          `${type} ${name}`,
+        );
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
