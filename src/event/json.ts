@@ -9,7 +9,7 @@
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
-import { isEventType, type ProcessInfo, type VigilEvent } from './types.js';
+import { canonicalEventType, type ProcessInfo, type VigilEvent } from './types.js';
 import { unknownProcess } from './unknown-process.js';
 
 /** One event as one line (no newline). */
@@ -39,9 +39,8 @@ const PROC_DEFAULTS: ProcessInfo = unknownProcess(0);
 /** A parsed JSON value as a VigilEvent, with defaults for what may be left out. */
 export function toEvent(v: unknown, line = 0): VigilEvent {
   if (!isObject(v)) throw new EventParseError('an event must be a JSON object', line);
-  if (typeof v.type !== 'string' || !isEventType(v.type)) {
-    throw new EventParseError(`unknown event type ${JSON.stringify(v.type)}`, line);
-  }
+  const type = typeof v.type === 'string' ? canonicalEventType(v.type) : undefined;
+  if (type === undefined) throw new EventParseError(`unknown event type ${JSON.stringify(v.type)}`, line);
   if (!isObject(v.proc) || typeof v.proc.pid !== 'number') {
     throw new EventParseError('the event has no proc.pid', line);
   }
@@ -53,7 +52,7 @@ export function toEvent(v: unknown, line = 0): VigilEvent {
   const user = isObject(v.user) ? v.user : {};
   const group = isObject(v.group) ? v.group : {};
   const ev: VigilEvent = {
-    type: v.type,
+    type,
     ts: typeof v.ts === 'number' ? v.ts : 0,
     ret: typeof v.ret === 'number' ? v.ret : 0,
     proc: p,

@@ -92,6 +92,16 @@ export function isEventType(s: string): s is EventType {
   return EVENT_TYPE_SET.has(s);
 }
 
+const CANONICAL: ReadonlyMap<string, EventType> = new Map(EVENT_TYPES.map((t) => [t, t]));
+/**
+ * The event type as this module spells it, or undefined if it is none: the one string object per
+ * type (as the decoder assigns), so the engine's per-type lookups compare pointers, not
+ * characters, for events read from JSON too.
+ */
+export function canonicalEventType(s: string): EventType | undefined {
+  return CANONICAL.get(s);
+}
+
 /** One entry of a process's parent chain (nearest first). */
 export interface Ancestor {
   pid: number;
