@@ -5,6 +5,7 @@
 #include <bpf/bpf.h>
 #include <linux/bpf.h>
 
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/eventfd.h>
@@ -23,14 +24,20 @@ namespace {
 constexpr int kRun = 0;
 constexpr int kDrain = 1;
 constexpr int kAbort = 2;
-// Upper bound on how long records sit unread when a program suppresses ring wakeups: it bounds
-// alert latency at low event rates (an empty poll costs a few microseconds, 250 times a second).
-constexpr int kIdlePollMs = 4;
-// While records keep coming (some arrived within kActiveHoldNs), the reader polls this often: a
-// producer that wakes the reader at most once per millisecond (bpf/include/vg_record.h) relies on
-// it for the records it does not wake it for.
+// A safety net only: every wakeup of a thread costs 40-90 us of CPU on this project's VMs (the
+// timer and the switch), so an idle reader must not poll often (at 4 ms it used 1.7% of a core
+// with nothing to read). A record that does not wake the reader is one its CPU wrote within 1 ms
+// of a record that did (bpf/include/vg_record.h), so the one poll after data below picks it up.
+constexpr int kIdlePollMs = 50;
+// After a read that found records, the reader reads once more this much later: it catches the
+// records their producers did not wake it for (written up to 1 ms after one that did).
 constexpr int kActivePollMs = 2;
-constexpr uint64_t kActiveHoldNs = 2 * kActivePollMs * 1000000ull;
+constexpr uint64_t kActiveHoldNs = kActivePollMs * 1000000ull;
+// With flushWhenIdle the reader does not listen to the ring while it holds a batch that is not
+// due: it reads the ring when the batch is due (or JavaScript turns idle) anyway, and each producer
+// wakeup in between was a wasted wakeup of this thread (about one per fork+exec). Only for rings
+// this large, which 5 ms of records at any rate the probes reach do not fill.
+constexpr size_t kMuteMinRingBytes = 4u << 20;
 // flushWhenIdle hands a batch over once it is this old, not at once: every handover wakes the
 // JavaScript thread (measured here: ~150 us of its CPU each), and at a few thousand events/s
 // handing each poll's two or three records over cost the agent 1 ms of CPU per fork+exec.
@@ -38,6 +45,7 @@ constexpr uint64_t kIdleFlushMinNs = 2000000ull;
 // The clock is read once per this many records while the ring keeps producing.
 constexpr uint32_t kClockEvery = 64;
 constexpr size_t kFrameHeader = 8;
+constexpr size_t kFirstBatchBytes = 16384;
 
 struct Batch {
 	uint8_t *data;
@@ -179,10 +187,26 @@ int OnSample(RingReaderState *s, const uint8_t *first, size_t firstLen, const ui
              size_t secondLen) {
 	size_t size = firstLen + secondLen;
 	size_t framed = kFrameHeader + ((size + 7) & ~static_cast<size_t>(7));
-	if (s->current != nullptr && s->current->len + framed > s->current->cap && !Flush(s))
-		return -ECANCELED;
+	if (s->current != nullptr && s->current->len + framed > s->current->cap) {
+		Batch *batch = s->current;
+		size_t cap = batch->cap;
+		while (cap < batch->len + framed && cap < s->options.batchBytes)
+			cap = cap * 2 < s->options.batchBytes ? cap * 2 : s->options.batchBytes;
+		void *grown = cap >= batch->len + framed ? realloc(batch->data, cap) : nullptr;
+		if (grown != nullptr) {
+			batch->data = static_cast<uint8_t *>(grown);
+			batch->cap = cap;
+		} else if (!Flush(s)) {
+			return -ECANCELED;
+		}
+	}
 	if (s->current == nullptr) {
-		size_t cap = framed > s->options.batchBytes ? framed : s->options.batchBytes;
+		// Small first, grown by doubling up to batchBytes: most batches hold a few records,
+		// and a batchBytes allocation is an mmap here, an mremap when trimmed and an munmap
+		// when JavaScript frees it, each a syscall per batch.
+		size_t cap = framed > kFirstBatchBytes ? framed : kFirstBatchBytes;
+		if (cap > s->options.batchBytes)
+			cap = framed > s->options.batchBytes ? framed : s->options.batchBytes;
 		auto *bytes = static_cast<uint8_t *>(malloc(cap));
 		if (bytes == nullptr)
 			return -ENOMEM;
@@ -203,7 +227,8 @@ int OnSample(RingReaderState *s, const uint8_t *first, size_t firstLen, const ui
 	memset(out + kFrameHeader + size, 0, framed - kFrameHeader - size);
 	batch->len += framed;
 	batch->records++;
-	bool full = batch->cap - batch->len < kFrameHeader + 8;
+	bool full =
+	    batch->cap >= s->options.batchBytes && batch->cap - batch->len < kFrameHeader + 8;
 	bool late = ++s->sinceClock >= kClockEvery && (s->sinceClock = 0, NowNs() >= s->deadlineNs);
 	if ((full || late) && !Flush(s))
 		return -ECANCELED;
@@ -253,7 +278,11 @@ int TimeoutMs(const RingReaderState *s) {
 	if (s->current == nullptr)
 		return now - s->lastDataNs < kActiveHoldNs ? kActivePollMs : kIdlePollMs;
 	uint64_t due = s->deadlineNs;
-	if (s->options.flushWhenIdle && s->openedNs + kIdleFlushMinNs < due)
+	// Only while JavaScript is idle: while it is busy, the batch waits for the deadline or for
+	// JavaScript to return (CallJs wakes the reader). Waiting for the idle flush time then
+	// would spin: it has passed, and the batch cannot go.
+	if (s->options.flushWhenIdle && s->openedNs + kIdleFlushMinNs < due &&
+	    s->inflight.load() == 0)
 		due = s->openedNs + kIdleFlushMinNs;
 	if (now >= due)
 		return 0;
@@ -267,17 +296,30 @@ void Run(RingReaderState *s) {
 		if (request == kAbort)
 			break;
 		int timeout = request == kDrain ? 0 : TimeoutMs(s);
-		int n = epoll_wait(s->epollFd, events, 2, timeout);
-		if (n < 0 && errno != EINTR) {
-			s->error = errno;
-			break;
-		}
-		for (int i = 0; i < n; i++) {
-			if (events[i].data.u32 == 1) {
-				uint64_t count;
-				ssize_t r = read(s->wakeFd, &count, sizeof(count));
-				(void)r;
+		bool muted = s->options.flushWhenIdle && s->current != nullptr &&
+		             s->dataSize >= kMuteMinRingBytes;
+		bool woken = false;
+		if (muted) {
+			pollfd wake = {s->wakeFd, POLLIN, 0};
+			int n = poll(&wake, 1, timeout);
+			if (n < 0 && errno != EINTR) {
+				s->error = errno;
+				break;
 			}
+			woken = n > 0;
+		} else {
+			int n = epoll_wait(s->epollFd, events, 2, timeout);
+			if (n < 0 && errno != EINTR) {
+				s->error = errno;
+				break;
+			}
+			for (int i = 0; i < n; i++)
+				woken = woken || events[i].data.u32 == 1;
+		}
+		if (woken) {
+			uint64_t count;
+			ssize_t r = read(s->wakeFd, &count, sizeof(count));
+			(void)r;
 		}
 		request = s->request.load();
 		if (request == kAbort)

@@ -24,8 +24,11 @@
  * side sees failed reservations (which it must count): memory stays bounded. Walk a batch with
  * {@link forEachRecord}. An exception thrown by `onBatch` is an uncaught exception. The reader
  * sleeps until the kernel wakes it; records submitted with BPF_RB_NO_WAKEUP are still picked up
- * within `maxWaitMs` while a batch is open, within 2 ms while records keep coming, or within 4 ms
- * when the reader is idle. The ring's data pages are mapped once (libbpf's reader maps them twice),
+ * within `maxWaitMs` while a batch is open, within 2 ms after a read that found records, or within
+ * 50 ms when the reader is idle (vigil's probes wake it for a record unless their CPU did so in the
+ * last millisecond, so the read 2 ms after finds those). With `flushWhenIdle` and a ring of 4 MiB
+ * or more, the reader ignores the ring's wakeups while it holds a batch that is not due: it reads
+ * the ring when the batch is due. A batch starts at 16 KiB and doubles up to `batchBytes`. The ring's data pages are mapped once (libbpf's reader maps them twice),
  * so the ring counts once in the RSS.
  *
  * Maps: keys and values are raw bytes in the kernel's layout. Per-CPU maps are read with
