@@ -5,10 +5,12 @@
  *  - latency from submit() to the alert's line arriving on the agent's stdout (a child process's
  *    real stdout pipe, read here), p50/p99/max, at a steady rate, with the store on (BENCH_NO_STORE=1:
  *    off). The child runs with the agent's --max-semi-space-size=2 (SEMI=n to try another).
- * Run: node --import tsx bench/outputs.ts [alerts=200000] [rate/s=5000] [seconds=5]
+ * Run: node --max-semi-space-size=2 dist/bench/outputs.js [alerts=200000] [rate/s=5000] [seconds=5]
+ * (as the agent runs; the figures depend on it: see docs/performance.md). alerts=0 or seconds=0
+ * skips that part.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -20,6 +22,16 @@ import { openOutputs } from '../src/outputs/index.js';
 import { makeAlert } from '../test/outputs/support/alerts.js';
 
 const now = (): number => performance.timeOrigin + performance.now();
+/** CPU seconds the main thread has used (its task's utime + stime): the other threads are not in it. */
+const mainThreadCpu = (): number => {
+  const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100; // fields 14 and 15, in clock ticks (100 Hz here)
+};
+/** How V8 was started: the agent runs with --max-semi-space-size=2 (bin/vigil.js). */
+const v8Flags = (): string =>
+  [...process.execArgv, process.env.NODE_OPTIONS ?? ''].filter((a) => a.startsWith('--max-')).join(' ') ||
+  'node defaults';
 const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -43,6 +55,7 @@ async function throughput(total: number): Promise<void> {
   );
   const t0 = now();
   const cpu0 = process.cpuUsage();
+  const main0 = mainThreadCpu();
   const committed = (): number => out.health().store.committed;
   for (let i = 0; i < total; i += 1000) {
     const end = Math.min(total, i + 1000);
@@ -56,6 +69,7 @@ async function throughput(total: number): Promise<void> {
   const committedAt = now();
   const cpu = process.cpuUsage(cpu0);
   const cpuSec = (cpu.user + cpu.system) / 1e6;
+  const mainSec = mainThreadCpu() - main0;
   while (out.health().sinks[0].delivered < total) await sleep(5);
   const deliveredAt = now();
   const h = out.health();
@@ -63,9 +77,10 @@ async function throughput(total: number): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
   const json = JSON.stringify(alertAt(0)).length;
   console.log(
-    `store+outbox: ${total} alerts (${json} B of JSON each) committed in ${(committedAt - t0).toFixed(0)} ms = ` +
-      `${Math.round(total / ((committedAt - t0) / 1000))} alerts/s (target 50000), ` +
-      `${Math.round(total / cpuSec)} per CPU-second of this process; ` +
+    `store+outbox (${v8Flags()}): ${total} alerts (${json} B of JSON each) committed in ` +
+      `${(committedAt - t0).toFixed(0)} ms = ${Math.round(total / ((committedAt - t0) / 1000))} alerts/s ` +
+      `(target 50000), ${Math.round(total / cpuSec)} per CPU-second of this process (all threads), ` +
+      `${Math.round(total / mainSec)} per CPU-second of its main thread; ` +
       `file sink delivered all at ${Math.round(total / ((deliveredAt - t0) / 1000))} alerts/s ` +
       `(store ${h.store.state}, unstored ${h.store.unstored})`,
   );
@@ -167,5 +182,5 @@ if (a1 === 'child') await latencyChild(Number(a2), Number(a3), a4);
 else {
   await reference();
   if (Number(a1) !== 0) await throughput(Number(a1 ?? 200_000));
-  await latency(Number(a2 ?? 5000), Number(a3 ?? 5));
+  if (Number(a3) !== 0) await latency(Number(a2 ?? 5000), Number(a3 ?? 5));
 }

@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 import type { Alert } from '../event/alert.js';
 import type { AlertSummary, Delivery, DeliveryItem, Output } from './output.js';
 import { DeliveryError } from './output.js';
+import { jsonBytes, type PackedRows } from './packed.js';
 import type { Redactor } from './secrets.js';
 import type { AlertStore, InflightBatch, StoredAlert } from './store.js';
 import type { StoreWriter } from './store-writer.js';
@@ -22,11 +23,40 @@ import { Throttle, backoffMs, type ThrottleOptions } from './throttle.js';
 export interface QueuedAlert {
   id?: number;
   rank: number;
-  alert: Alert;
-  /** JSON.stringify(alert), done once for the store and every sink. */
-  json: string;
+  /** The alert and its JSON.stringify(alert), done once for the store and every sink... */
+  alert?: Alert;
+  json?: string;
+  /** ...or, for durable sinks, the packed batch holding its JSON's bytes and its row there. */
+  rows?: PackedRows;
+  row?: number;
   /** When it was queued (ms), for the batch wait. */
   at: number;
+}
+
+/**
+ * An alert still packed: the file sink writes its bytes; the JSON text and the alert object are
+ * decoded only for a sink (or a throttle) that reads them.
+ */
+class PackedItem {
+  readonly summary = undefined;
+  private text?: string;
+  private parsed?: Alert;
+  constructor(
+    private readonly rows: PackedRows,
+    private readonly row: number,
+  ) {}
+
+  get bytes(): Buffer {
+    return jsonBytes(this.rows, this.row);
+  }
+
+  get json(): string {
+    return (this.text ??= this.bytes.toString('utf8'));
+  }
+
+  get alert(): Alert {
+    return (this.parsed ??= JSON.parse(this.json) as Alert);
+  }
 }
 
 export interface SinkRunnerOptions {
@@ -324,11 +354,12 @@ export class SinkRunner {
         lastId = q.id;
         firstId ??= q.id;
       }
-      if (!this.throttle.admit(q.alert)) {
+      const item: DeliveryItem = q.rows ? new PackedItem(q.rows, q.row!) : { alert: q.alert!, json: q.json };
+      if (this.throttle.enabled && !this.throttle.admit(item.alert!)) {
         this.stats.suppressed++;
         continue;
       }
-      items.push({ alert: q.alert, json: q.json });
+      items.push(item);
       if (q.id !== undefined) alertIds.push(q.id);
     }
     if (items.length === 0) {
@@ -354,7 +385,7 @@ export class SinkRunner {
         this.logger.debug({ sink: this.name, err: this.errText(err) }, 'could not record batch in outbox');
       }
     }
-    const alerts = d.items.reduce((n, it) => n + (it.alert ? 1 : 0), 0);
+    const alerts = d.items.reduce((n, it) => n + (it.summary ? 0 : 1), 0);
     for (let attempt = 0; ; attempt++) {
       try {
         await this.output.send({ id: d.id, items: d.items });

@@ -21,9 +21,12 @@ export interface AlertSummary {
 
 /** One entry of a batch: an alert, or a summary of suppressed alerts. */
 export type DeliveryItem =
-  /** `json`: the alert JSON, serialised once for the store and every sink. */
-  | { alert: Alert; summary?: undefined; json?: string }
-  | { summary: AlertSummary; alert?: undefined; json?: undefined };
+  /**
+   * `json`: the alert JSON, serialised once for the store and every sink; `bytes`: the same as
+   * UTF-8 when the alert is still packed (a byte-writing sink need not decode it).
+   */
+  | { alert: Alert; summary?: undefined; json?: string; bytes?: Uint8Array }
+  | { summary: AlertSummary; alert?: undefined; json?: undefined; bytes?: undefined };
 
 export interface Delivery {
   /**

@@ -19,14 +19,16 @@ import { parsePriority, priorityRank } from './output.js';
 import { Redactor } from './secrets.js';
 import { createSink, sinkDefaults } from './sinks/index.js';
 import { startCheckpointer, type Checkpointer } from './checkpointer.js';
-import { AlertStore, packRows, sqliteCode } from './store.js';
+import { isReadable, rankAt, RowPacker, type PackedRows } from './packed.js';
+import { AlertStore, sqliteCode } from './store.js';
 import { StoreWriter } from './store-writer.js';
 
-/** Alerts serialised in one turn, with what the sinks get. */
+/** Alerts serialised in one turn, packed, waiting for their commit. */
 interface Chunk {
-  alerts: Alert[];
-  jsons: string[];
-  items: QueuedAlert[];
+  count: number;
+  /** When they were serialised (ms): the sinks' batch wait starts there. */
+  at: number;
+  rows: PackedRows;
 }
 
 export interface StoreHealth {
@@ -214,12 +216,12 @@ export async function openOutputs(
   let inserting = 0;
   let behindWarned = false;
 
-  const commit = (alerts: Alert[], jsons: string[]): Promise<number[] | undefined> => {
+  const commit = (rows: PackedRows[]): Promise<number[] | undefined> => {
     const w = writer;
     if (!w) return Promise.resolve(undefined);
     inserting++;
     return w
-      .insert(packRows(alerts, jsons))
+      .insert(rows)
       .then(
         (ids) => {
           health.committed += ids.length;
@@ -243,13 +245,32 @@ export async function openOutputs(
       });
   };
 
-  /** After the commit settled: ids onto the items (the sinks without an outbox ignore them), then the durable sinks. */
-  const afterSettled = (items: QueuedAlert[], committed: Promise<number[] | undefined>): void => {
+  /**
+   * After the commit settled: the durable sinks get the alerts with their ids (none when the store
+   * could not take them), as rows of their packed batches (decoded only by a sink that needs them).
+   */
+  const afterSettled = (chunks: Chunk[], committed: Promise<number[] | undefined>): void => {
     handedOver = handedOver.then(async () => {
       const ids = await committed;
       try {
-        if (!ids && storeEnabled) health.unstored += items.length;
-        if (ids) for (let i = 0; i < items.length; i++) items[i].id = ids[i];
+        if (!ids && storeEnabled) health.unstored += chunks.reduce((n, c) => n + c.count, 0);
+        if (afterCommit.length === 0) return;
+        const items: QueuedAlert[] = [];
+        let k = 0;
+        for (const { rows, at } of chunks) {
+          if (!isReadable(rows)) {
+            // Only a writer thread that died mid-commit keeps them: committed or not is unknown.
+            logger.error(
+              { alerts: rows.count },
+              'alerts lost to the durable sinks with the store writer thread',
+            );
+            k += rows.count;
+            continue;
+          }
+          for (let i = 0; i < rows.count; i++, k++) {
+            items.push({ id: ids?.[k], rank: rankAt(rows, i), rows, row: i, at });
+          }
+        }
         for (const r of afterCommit) r.enqueue(items);
       } catch (err) {
         logger.error({ err: String(err) }, 'alerts not handed to sinks');
@@ -264,17 +285,13 @@ export async function openOutputs(
     if (unsavedCount === 0 || inserting >= MAX_INSERTING) return;
     let n = 0;
     let k = 0;
-    while (k < unsaved.length && (k === 0 || n + unsaved[k].alerts.length <= commitBatch)) {
-      n += unsaved[k].alerts.length;
+    while (k < unsaved.length && (k === 0 || n + unsaved[k].count <= commitBatch)) {
+      n += unsaved[k].count;
       k++;
     }
     const chunks = unsaved.splice(0, k);
     unsavedCount -= n;
-    const one = chunks.length === 1 ? chunks[0] : undefined;
-    const alerts = one ? one.alerts : chunks.flatMap((c) => c.alerts);
-    const jsons = one ? one.jsons : chunks.flatMap((c) => c.jsons);
-    const items = one ? one.items : chunks.flatMap((c) => c.items);
-    afterSettled(items, commit(alerts, jsons));
+    afterSettled(chunks, commit(chunks.map((c) => c.rows)));
     saveSoon();
   };
 
@@ -296,41 +313,42 @@ export async function openOutputs(
   const flush = (skipStore = false): void => {
     scheduled = false;
     if (pending.length === 0) return;
-    const alerts: Alert[] = [];
-    const jsons: string[] = [];
     const take = pending.length <= commitBatch ? pending : pending.slice(0, commitBatch);
     pending = take === pending ? [] : pending.slice(commitBatch);
-    for (const a of take) {
+    const packing = storeEnabled || afterCommit.length > 0;
+    // The sinks without an outbox write the strings at once (their buffers may be with the writer
+    // thread by then); the rest live as packed bytes from here on: the alert objects and their
+    // JSON strings die young.
+    const now = Date.now();
+    const items: QueuedAlert[] | undefined = atOnce.length > 0 ? [] : undefined;
+    const packer = new RowPacker(take.length);
+    for (const alert of take) {
+      let json: string;
       try {
-        jsons.push(JSON.stringify(a));
-        alerts.push(a);
+        json = JSON.stringify(alert);
       } catch (err) {
         // An alert that cannot be serialised (a bug upstream) must not take the others down.
-        logger.error({ rule: a?.rule, err: String(err) }, 'alert dropped: not serialisable');
+        logger.error({ rule: alert?.rule, err: String(err) }, 'alert dropped: not serialisable');
+        continue;
       }
+      items?.push({ rank: priorityRank(alert.priority), alert, json, at: now });
+      if (packing) packer.add(alert, json);
     }
     if (pending.length > 0) schedule();
-    if (alerts.length === 0) return;
-    const now = Date.now();
-    const items = alerts.map((alert, i): QueuedAlert => ({
-      rank: priorityRank(alert.priority),
-      alert,
-      json: jsons[i],
-      at: now,
-    }));
     try {
-      for (const r of atOnce) r.enqueue(items);
+      if (items && items.length > 0) for (const r of atOnce) r.enqueue(items);
     } catch (err) {
       logger.error({ err: String(err) }, 'alerts not handed to sinks');
     }
-    if (!storeEnabled && afterCommit.length === 0) return;
+    if (packer.count === 0) return;
     if (storeEnabled && !store && Date.now() - lastOpenAttempt > STORE_REOPEN_MS) tryOpenStore();
+    const chunk: Chunk = { count: packer.count, at: now, rows: packer.finish() };
     if (skipStore || !writer) {
-      afterSettled(items, Promise.resolve(undefined));
+      afterSettled([chunk], Promise.resolve(undefined));
       return;
     }
-    unsaved.push({ alerts, jsons, items });
-    unsavedCount += alerts.length;
+    unsaved.push(chunk);
+    unsavedCount += chunk.count;
     saveSoon();
   };
 

@@ -5,6 +5,7 @@
  * one (group commit); each still gets its own reply, in order.
  */
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
+import { buffersOf, type PackedRows } from './packed.js';
 import { AlertStore, sqliteCode } from './store.js';
 import type { WriterReply, WriterRequest } from './store-writer.js';
 
@@ -41,6 +42,8 @@ function perform(req: WriterRequest): WriterReply {
  */
 let diskWasFull = false;
 
+const rowCount = (rows: readonly PackedRows[]): number => rows.reduce((n, r) => n + r.count, 0);
+
 function failure(req: WriterRequest, err: unknown): WriterReply {
   if (sqliteCode(err) === 'SQLITE_FULL') diskWasFull = true;
   return {
@@ -53,11 +56,11 @@ port.on('message', (first: WriterRequest) => {
   if (diskWasFull) diskWasFull = !store.truncateWal();
   // What queued meanwhile joins this transaction, up to about two full commit batches.
   const reqs = [first];
-  let alerts = first.op === 'insert' ? first.rows.count : 0;
+  let alerts = first.op === 'insert' ? rowCount(first.rows) : 0;
   for (let m; alerts < GROUP_ALERTS && (m = receiveMessageOnPort(port));) {
     const req = m.message as WriterRequest;
     reqs.push(req);
-    if (req.op === 'insert') alerts += req.rows.count;
+    if (req.op === 'insert') alerts += rowCount(req.rows);
   }
   // Retention deletes in chunks of its own and close ends the batch: both run outside the group.
   const grouped = reqs.filter((r) => r.op !== 'retention' && r.op !== 'close');
@@ -84,7 +87,9 @@ port.on('message', (first: WriterRequest) => {
         reply = failure(r, err);
       }
     }
-    port.postMessage(reply);
+    // The rows go back, moved: the sinks read the alerts from them.
+    if (r.op === 'insert') reply.rows = r.rows;
+    port.postMessage(reply, reply.rows ? buffersOf(reply.rows) : []);
     if (r.op === 'close') {
       store.close();
       port.close();

@@ -5,10 +5,11 @@
  * caller's own connection: in WAL mode they never wait for the writer.
  */
 import { Worker } from 'node:worker_threads';
-import type { InflightBatch, PackedRows } from './store.js';
+import { buffersOf, type PackedRows } from './packed.js';
+import type { InflightBatch } from './store.js';
 
 export type WriterRequest = { seq: number } & (
-  | { op: 'insert'; rows: PackedRows }
+  | { op: 'insert'; rows: PackedRows[] }
   | { op: 'begin'; sink: string; batch: InflightBatch }
   | { op: 'ack'; sink: string; lastId: number }
   | { op: 'retention'; maxAgeMs: number; maxBytes: number }
@@ -18,11 +19,19 @@ export type WriterRequest = { seq: number } & (
 export interface WriterReply {
   seq: number;
   ids?: number[];
+  /** An insert's rows, moved back (whether the commit succeeded or failed). */
+  rows?: PackedRows[];
   deleted?: number;
   error?: { message: string; code?: string };
 }
 
-type Pending = { resolve: (r: WriterReply) => void; reject: (err: Error) => void; alerts: number };
+type Pending = {
+  resolve: (r: WriterReply) => void;
+  reject: (err: Error) => void;
+  alerts: number;
+  /** An insert's rows, whose buffers come back with the reply. */
+  rows?: PackedRows[];
+};
 
 function startWorker(workerData: unknown): Worker {
   if (!import.meta.url.endsWith('.ts')) {
@@ -60,6 +69,9 @@ export class StoreWriter {
       // Like the checkpoint thread, an idle writer does not keep the process alive; a busy one does.
       if (this.pending.size === 0) this.worker.unref();
       this.inFlight -= p.alerts;
+      if (p.rows && reply.rows) {
+        for (let i = 0; i < p.rows.length; i++) Object.assign(p.rows[i], reply.rows[i]);
+      }
       p.resolve(reply);
     });
     this.worker.on('error', (err) => this.fail(err));
@@ -71,10 +83,13 @@ export class StoreWriter {
     return !this.dead;
   }
 
-  /** The buffers of `rows` move to the writer thread: they are unusable here afterwards. */
-  async insert(rows: PackedRows): Promise<number[]> {
-    const moved = [rows.text.buffer, rows.ends.buffer, rows.nums.buffer] as ArrayBuffer[];
-    return (await this.request({ op: 'insert', rows }, rows.count, moved)).ids!;
+  /**
+   * Commits the batches in one transaction; their ids, in order. Their buffers move to the thread
+   * and are back in `rows` once this settles (a thread that dies keeps them: see isReadable).
+   */
+  async insert(rows: PackedRows[]): Promise<number[]> {
+    const count = rows.reduce((n, r) => n + r.count, 0);
+    return (await this.request({ op: 'insert', rows }, count, rows)).ids!;
   }
 
   async begin(sink: string, batch: InflightBatch): Promise<void> {
@@ -101,7 +116,7 @@ export class StoreWriter {
   private request(
     body: DistributiveOmit<WriterRequest, 'seq'>,
     alerts = 0,
-    transfer: ArrayBuffer[] = [],
+    rows?: PackedRows[],
   ): Promise<WriterReply> {
     if (this.dead) return Promise.reject(this.dead);
     const seq = ++this.seq;
@@ -113,10 +128,11 @@ export class StoreWriter {
         },
         reject,
         alerts,
+        rows,
       });
       this.inFlight += alerts;
       this.worker.ref();
-      this.worker.postMessage({ ...body, seq } as WriterRequest, transfer);
+      this.worker.postMessage({ ...body, seq } as WriterRequest, rows ? buffersOf(rows) : []);
     });
   }
 

@@ -8,63 +8,8 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Alert } from '../event/alert.js';
 import type { AlertSummary } from './output.js';
-import { priorityRank } from './output.js';
+import { NUM_FIELDS, packRows, TEXT_FIELDS, type PackedRows } from './packed.js';
 import { migrate } from './schema.js';
-
-/**
- * Alerts packed for the store's writer thread: the text columns of every row UTF-8 encoded into
- * one buffer and the numbers into another, both moved to the thread without a copy. (Structured
- * cloning a thousand rows of ~1.5 KB strings cost more CPU, mostly in garbage collection on both
- * sides, than inserting them.)
- */
-export interface PackedRows {
-  count: number;
-  /** Per row, back to back: uuid, time, rule, hostname, container_id, exe, json. */
-  text: Uint8Array;
-  /** End offset in `text` of each of those fields (TEXT_FIELDS per row). */
-  ends: Uint32Array;
-  /** Per row: time_ms, priority rank, pid (NaN: none), whether exe is set (1/0). */
-  nums: Float64Array;
-}
-
-const TEXT_FIELDS = 7;
-const NUM_FIELDS = 4;
-
-/** `jsons[i]` is JSON.stringify(alerts[i]), made once for the store and every sink. */
-export function packRows(alerts: readonly Alert[], jsons: readonly string[]): PackedRows {
-  const n = alerts.length;
-  const fields = new Array<string>(n * TEXT_FIELDS);
-  const nums = new Float64Array(n * NUM_FIELDS);
-  let bytes = 0;
-  for (let i = 0; i < n; i++) {
-    const a = alerts[i];
-    const proc = a.event?.proc;
-    const timeMs = Date.parse(a.time);
-    const exe = typeof proc?.exe === 'string' ? proc.exe : undefined;
-    const f = i * TEXT_FIELDS;
-    fields[f] = String(a.uuid);
-    fields[f + 1] = String(a.time);
-    fields[f + 2] = String(a.rule);
-    fields[f + 3] = String(a.hostname ?? '');
-    fields[f + 4] = String(proc?.container_id ?? a.event?.container?.id ?? '');
-    fields[f + 5] = exe ?? '';
-    fields[f + 6] = jsons[i];
-    for (let k = f; k < f + TEXT_FIELDS; k++) bytes += Buffer.byteLength(fields[k]);
-    const m = i * NUM_FIELDS;
-    nums[m] = Number.isFinite(timeMs) ? timeMs : Date.now();
-    nums[m + 1] = priorityRank(a.priority);
-    nums[m + 2] = typeof proc?.pid === 'number' ? proc.pid : NaN;
-    nums[m + 3] = exe === undefined ? 0 : 1;
-  }
-  const text = Buffer.allocUnsafeSlow(bytes);
-  const ends = new Uint32Array(fields.length);
-  let off = 0;
-  for (let k = 0; k < fields.length; k++) {
-    off += text.write(fields[k], off);
-    ends[k] = off;
-  }
-  return { count: n, text, ends, nums };
-}
 
 export interface StoredAlert {
   id: number;
@@ -116,7 +61,7 @@ function whyNotWritable(path: string): string | undefined {
 
 export class AlertStore {
   private readonly insertStmt: Database.Statement;
-  private readonly insertMany: (rows: PackedRows) => number[];
+  private readonly insertMany: (batches: readonly PackedRows[]) => number[];
   private readonly statements = new Map<string, Database.Statement>();
 
   private constructor(
@@ -128,29 +73,31 @@ export class AlertStore {
       `INSERT INTO alerts (uuid, time, time_ms, rule, priority, hostname, container_id, pid, exe, json)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS TEXT))`,
     );
-    this.insertMany = db.transaction((p: PackedRows) => {
-      const text = Buffer.from(p.text.buffer, p.text.byteOffset, p.text.byteLength);
-      const { ends, nums } = p;
-      const ids = new Array<number>(p.count);
-      for (let i = 0; i < p.count; i++) {
-        const f = i * TEXT_FIELDS;
-        const m = i * NUM_FIELDS;
-        const start = f === 0 ? 0 : ends[f - 1];
-        const str = (k: number): string =>
-          text.toString('utf8', k === 0 ? start : ends[f + k - 1], ends[f + k]);
-        const r = this.insertStmt.run(
-          str(0),
-          str(1),
-          nums[m],
-          str(2),
-          nums[m + 1],
-          str(3),
-          str(4),
-          Number.isNaN(nums[m + 2]) ? null : nums[m + 2],
-          nums[m + 3] ? str(5) : null,
-          text.subarray(ends[f + 5], ends[f + 6]),
-        );
-        ids[i] = Number(r.lastInsertRowid);
+    this.insertMany = db.transaction((batches: readonly PackedRows[]) => {
+      const ids: number[] = [];
+      for (const p of batches) {
+        const text = Buffer.from(p.text.buffer, p.text.byteOffset, p.text.byteLength);
+        const { ends, nums } = p;
+        for (let i = 0; i < p.count; i++) {
+          const f = i * TEXT_FIELDS;
+          const m = i * NUM_FIELDS;
+          const start = f === 0 ? 0 : ends[f - 1];
+          const str = (k: number): string =>
+            text.toString('utf8', k === 0 ? start : ends[f + k - 1], ends[f + k]);
+          const r = this.insertStmt.run(
+            str(0),
+            str(1),
+            nums[m],
+            str(2),
+            nums[m + 1],
+            str(3),
+            str(4),
+            Number.isNaN(nums[m + 2]) ? null : nums[m + 2],
+            nums[m + 3] ? str(5) : null,
+            text.subarray(ends[f + 5], ends[f + 6]),
+          );
+          ids.push(Number(r.lastInsertRowid));
+        }
       }
       return ids;
     });
@@ -204,12 +151,12 @@ export class AlertStore {
 
   /** Commits alerts in one transaction; returns their ids, in order. `jsons`: already serialised. */
   insert(alerts: readonly Alert[], jsons?: readonly string[]): number[] {
-    return this.insertMany(packRows(alerts, jsons ?? alerts.map((a) => JSON.stringify(a))));
+    return this.insertMany([packRows(alerts, jsons ?? alerts.map((a) => JSON.stringify(a)))]);
   }
 
   /** Commits packed alerts in one transaction; returns their ids, in order. */
-  insertPacked(rows: PackedRows): number[] {
-    return this.insertMany(rows);
+  insertPacked(batches: readonly PackedRows[]): number[] {
+    return this.insertMany(batches);
   }
 
   /** Runs `fn` in one transaction (nested calls join it): group commit of several requests. */
