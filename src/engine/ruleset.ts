@@ -80,7 +80,12 @@ interface Bucket {
 
 const pathNode = (): PathNode => ({ rules: [], slots: [], exact: [], exactSlots: [], next: new Map() });
 
-function pathIndexes(entries: readonly Entry[]): { paths: PathIndex[]; count: number } {
+function pathIndexes(entries: readonly Entry[]): {
+  paths: PathIndex[];
+  count: number;
+  /** Value-indexed rules that went into a path tree instead. */
+  joined: ReadonlySet<Entry>;
+} {
   const byField = new Map<string, PathIndex>();
   const slots = new Map<Entry, number>();
   const add = (e: Entry, name: string, arg: string | undefined, values: Iterable<string>, exact: boolean) => {
@@ -108,9 +113,18 @@ function pathIndexes(entries: readonly Entry[]): { paths: PathIndex[]; count: nu
   for (const e of entries) {
     const k = e.rule.indexKey;
     if (k?.kind === 'path') for (const p of k.prefixes) add(e, p.name, p.arg, p.values, false);
-    else if (k?.kind === 'value' && PATH_VALUED.has(k.field)) add(e, k.field, undefined, k.values, true);
   }
-  return { paths: [...byField.values()], count: slots.size };
+  // Exact values join the tree only when the bucket walks it anyway: a lookup of the whole value is
+  // cheaper than splitting it (a socket's fd.name, new on every connect, would be split for nothing).
+  const joined = new Set<Entry>();
+  for (const e of entries) {
+    const k = e.rule.indexKey;
+    if (k?.kind !== 'value' || !PATH_VALUED.has(k.field)) continue;
+    if (!byField.has(`${PREFIX_OF[k.field] ?? k.field}[]`)) continue;
+    add(e, k.field, undefined, k.values, true);
+    joined.add(e);
+  }
+  return { paths: [...byField.values()], count: slots.size, joined };
 }
 
 function bucketOf(type: EventType, rules: readonly CompiledRule[]): Bucket {
@@ -119,10 +133,11 @@ function bucketOf(type: EventType, rules: readonly CompiledRule[]): Bucket {
     const t = rule.testFor(type);
     if (t.constant !== false) entries.push({ rule, test: t.test });
   }
+  const { paths, count, joined } = pathIndexes(entries);
   const indexes = new Map<string, FieldIndex>();
   for (const e of entries) {
     const r = e.rule;
-    if (r.indexKey?.kind !== 'value' || PATH_VALUED.has(r.indexKey.field)) continue;
+    if (r.indexKey?.kind !== 'value' || joined.has(e)) continue;
     let index = indexes.get(r.indexKey.field);
     if (!index) {
       index = { get: resolveField(r.indexKey.field, undefined).get, byValue: new Map() };
@@ -134,7 +149,6 @@ function bucketOf(type: EventType, rules: readonly CompiledRule[]): Bucket {
       else index.byValue.set(v, [e]);
     }
   }
-  const { paths, count } = pathIndexes(entries);
   return {
     groups: groupsOf(
       type,
