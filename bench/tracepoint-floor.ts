@@ -113,6 +113,8 @@ async function main(): Promise<void> {
     };
     const names = Object.keys(configs);
     const best = new Map<string, { wall: number; cpu: number; agent: number }>();
+    /** Every round's workload CPU, for the medians: fork+exec time is bimodal on some VMs. */
+    const cpuRuns = new Map<string, number[]>();
     const load: number[] = [];
     for (let round = 1; round <= rounds; round++) {
       for (const name of names) {
@@ -126,6 +128,7 @@ async function main(): Promise<void> {
             if (name === 'vigil') await new Promise((res) => setTimeout(res, 1000));
             const agent = (attached?.cpuSeconds() ?? 0) - a0;
             const key = `${name} ${w.name}`;
+            cpuRuns.set(key, [...(cpuRuns.get(key) ?? []), r.cpuSeconds]);
             const prev = best.get(key);
             best.set(key, {
               wall: Math.min(prev?.wall ?? Infinity, r.seconds),
@@ -164,6 +167,16 @@ async function main(): Promise<void> {
       );
     }
     console.log('(vigil: +agent CPU seconds, the least of the rounds, 1 s after the workload included)');
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    console.log('\nmedian workload CPU of the rounds, ratio to none (a check on the best-of figures)');
+    for (const w of WORKLOADS) {
+      const base = median(cpuRuns.get(`none ${w.name}`)!);
+      const cells = names.map((n) => {
+        const m = median(cpuRuns.get(`${n} ${w.name}`)!);
+        return `${m.toFixed(3)} s x${(m / base).toFixed(3)}`.padStart(30);
+      });
+      console.log(`${w.name.padEnd(12)}${cells.join('')}`);
+    }
     const avg = load.reduce((a, b) => a + b, 0) / load.length;
     console.log(
       `load average (1 min) during the runs: ${avg.toFixed(2)} (min ${Math.min(...load).toFixed(2)})`,
