@@ -8,6 +8,7 @@
  *   engine    engine-only events/s (bench/engine.ts)         [--seconds 3]
  *   memory    RSS and process table under the loop           [--minutes 10]
  *   latency   alert latency p50/p99 under load               [--rate 50000] [--alerts 200] [--seconds 10] [--warmup 2]
+ *   tracepoint-floor  what attaching costs the workload before vigil does anything  [--scale 1] [--rounds 3]
  *   sensor, ringbuf, outputs, engine-condition: the component benchmarks of their modules
  * With no name: overhead, pipeline, engine, latency, memory, in that order.
  */
@@ -69,6 +70,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   ringbuf: script('ringbuf'),
   outputs: script('outputs'),
   'engine-condition': script('engine-condition'),
+  'tracepoint-floor': script('tracepoint-floor', ['--scale', values.scale!, '--rounds', values.rounds!]),
 };
 const DEFAULT = ['overhead', 'pipeline', 'engine', 'latency', 'memory'];
 
