@@ -25,6 +25,7 @@ export interface QueuedAlert {
   rank: number;
   /** The alert and its JSON.stringify(alert), done once for the store and every sink... */
   alert?: Alert;
+  /** (for durable sinks: without the alert, which is decoded when needed)... */
   json?: string;
   /** ...or, for durable sinks, the packed batch holding its JSON's bytes and its row there. */
   rows?: PackedRows;
@@ -34,24 +35,24 @@ export interface QueuedAlert {
 }
 
 /**
- * An alert still packed: the file sink writes its bytes; the JSON text and the alert object are
- * decoded only for a sink (or a throttle) that reads them.
+ * An alert without its object: still packed (the file sink writes its bytes), or its JSON text.
+ * The text and the alert object are decoded only for a sink (or a throttle) that reads them.
  */
-class PackedItem {
+class LazyItem {
   readonly summary = undefined;
-  private text?: string;
   private parsed?: Alert;
   constructor(
-    private readonly rows: PackedRows,
-    private readonly row: number,
+    private text: string | undefined,
+    private readonly rows?: PackedRows,
+    private readonly row = 0,
   ) {}
 
-  get bytes(): Buffer {
-    return jsonBytes(this.rows, this.row);
+  get bytes(): Buffer | undefined {
+    return this.rows && jsonBytes(this.rows, this.row);
   }
 
   get json(): string {
-    return (this.text ??= this.bytes.toString('utf8'));
+    return (this.text ??= jsonBytes(this.rows!, this.row).toString('utf8'));
   }
 
   get alert(): Alert {
@@ -197,8 +198,15 @@ export class SinkRunner {
    */
   enqueue(items: readonly QueuedAlert[]): void {
     if (this.closing) return;
-    for (const item of items) {
+    // Packed alerts share their batch's buffer: a sink that keeps only some of them (min_priority)
+    // takes their JSON out, or its queue of a few alerts each from many batches would hold them all.
+    const some = items.some((it) => it.rank > this.opts.minRank);
+    for (let item of items) {
       if (item.rank > this.opts.minRank) continue;
+      if (some && item.rows) {
+        const { id, rank, at } = item;
+        item = { id, rank, at, json: jsonBytes(item.rows, item.row!).toString('utf8') };
+      }
       if (this.backlog && item.id !== undefined) continue; // read from the store when the sink catches up
       if (this.queue.length - this.head >= this.opts.queueSize) {
         if (this.durable && item.id !== undefined && this.db.store()) {
@@ -354,7 +362,9 @@ export class SinkRunner {
         lastId = q.id;
         firstId ??= q.id;
       }
-      const item: DeliveryItem = q.rows ? new PackedItem(q.rows, q.row!) : { alert: q.alert!, json: q.json };
+      const item: DeliveryItem = q.alert
+        ? { alert: q.alert, json: q.json }
+        : new LazyItem(q.json, q.rows, q.row);
       if (this.throttle.enabled && !this.throttle.admit(item.alert!)) {
         this.stats.suppressed++;
         continue;

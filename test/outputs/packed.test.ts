@@ -65,9 +65,10 @@ test('the writer thread hands the packed buffers back, after a commit and after 
   await writer.close();
 });
 
-test('durable sinks get every alert from the packed bytes: the file byte-identical to JSON.stringify, HTTP decoded, in order', async () => {
+test('durable sinks get every alert from the packed bytes: files byte-identical to JSON.stringify (all, and Critical only), HTTP decoded, in order', async () => {
   const db = join(dir, 'sinks.db');
   const file = join(dir, 'alerts.jsonl');
+  const critical = join(dir, 'critical.jsonl');
   const rx = await startReceiver(() => ({ status: 200 }));
   const out = await openOutputs(
     {
@@ -75,6 +76,8 @@ test('durable sinks get every alert from the packed bytes: the file byte-identic
       commit_batch: 7,
       sinks: [
         { type: 'file', path: file },
+        // Keeps some alerts of each batch: they leave the batch's buffer as JSON text.
+        { type: 'file', path: critical, min_priority: 'Critical' },
         { type: 'http', url: rx.url, batch: { max_size: 10, max_wait_ms: 0 } },
       ],
     },
@@ -93,6 +96,13 @@ test('durable sinks get every alert from the packed bytes: the file byte-identic
 
   const expected = alerts.map((a) => JSON.stringify(a) + '\n').join('');
   assert.equal(readFileSync(file, 'utf8'), expected);
+  assert.equal(
+    readFileSync(critical, 'utf8'),
+    alerts
+      .filter((a) => a.priority === 'Critical')
+      .map((a) => JSON.stringify(a) + '\n')
+      .join(''),
+  );
   assert.deepEqual(
     rx.requests.flatMap((r) => JSON.parse(r.body) as Alert[]),
     alerts.map((a) => JSON.parse(JSON.stringify(a)) as Alert),
