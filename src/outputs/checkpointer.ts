@@ -7,6 +7,7 @@
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import { STORE_THREAD_NICE } from './thread-priority.js';
 
 export interface Checkpointer {
   stop(): Promise<void>;
@@ -15,6 +16,11 @@ export interface Checkpointer {
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.sqlite);
+// As the writer thread (thread-priority.ts): below the event loop that runs detection.
+try {
+  const tid = Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop());
+  if (Number.isInteger(tid) && tid > 0) require('node:os').setPriority(tid, workerData.nice);
+} catch {}
 const db = new Database(workerData.path, { fileMustExist: true });
 db.pragma('busy_timeout = 1000');
 const checkpoint = () => {
@@ -38,7 +44,10 @@ export function startCheckpointer(
   intervalMs = 200,
   onError?: (err: Error) => void,
 ): Checkpointer {
-  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { path, intervalMs, sqlite: SQLITE } });
+  const worker = new Worker(WORKER_SOURCE, {
+    eval: true,
+    workerData: { path, intervalMs, sqlite: SQLITE, nice: STORE_THREAD_NICE },
+  });
   worker.unref();
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   worker.on('error', (err) => onError?.(err));

@@ -8,10 +8,12 @@ import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_thread
 import { buffersOf, type PackedRows } from './packed.js';
 import { AlertStore, sqliteCode } from './store.js';
 import type { WriterReply, WriterRequest } from './store-writer.js';
+import { yieldToDetection } from './thread-priority.js';
 
 const { path, synchronous } = workerData as { path: string; synchronous: 'normal' | 'full' };
 const port = parentPort!;
 const GROUP_ALERTS = 2000;
+yieldToDetection();
 const store = AlertStore.open(path, { synchronous });
 // The checkpoint thread keeps the WAL short; past this many pages a commit checkpoints by itself.
 store.setAutoCheckpoint(4096);

@@ -8,6 +8,7 @@ import pino from 'pino';
 import { parseConfig } from '../../src/config/index.js';
 import { openOutputs } from '../../src/outputs/index.js';
 import { AlertStore } from '../../src/outputs/store.js';
+import { STORE_THREAD_NICE } from '../../src/outputs/thread-priority.js';
 import type { Alert } from '../../src/event/alert.js';
 import { makeAlert, seqOf } from './support/alerts.js';
 import { startReceiver } from './support/http-receiver.js';
@@ -277,4 +278,20 @@ test('the WAL is checkpointed by the worker thread, not inside commits', { timeo
   const store = AlertStore.open(db, { readonly: true });
   assert.equal(store.count(), 4000);
   store.close();
+});
+
+test("the store's writer and checkpoint threads run below the event loop's priority", async () => {
+  const out = await openOutputs({ store: { path: join(dir, 'nice.db') }, sinks: [] }, logger);
+  try {
+    const niceOf = (task: string): number =>
+      Number(readFileSync(`/proc/self/task/${task}/stat`, 'utf8').split(') ')[1].split(' ')[16]);
+    let lowered: string[] = [];
+    await waitFor(() => {
+      lowered = readdirSync('/proc/self/task').filter((t) => niceOf(t) === STORE_THREAD_NICE);
+      return lowered.length >= 2;
+    });
+    assert.ok(!lowered.includes(String(process.pid)), 'the event loop keeps its priority');
+  } finally {
+    await out.close();
+  }
 });
