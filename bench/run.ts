@@ -4,7 +4,7 @@
  * not judge). The kernel benchmarks need root and a built probe object.
  *
  *   overhead  host overhead: no agent vs vigil vs auditd   [--scale 1] [--rounds 3] [--skip-auditd]
- *   pipeline  events/s and drops at increasing rates         [--seconds 5] [--rates a,b,...] [--path P]
+ *   pipeline  events/s and drops at increasing rates         [--seconds 5] [--rates a,b,...] [--path P] [--syscall open|dup2]
  *   engine    engine-only events/s (bench/engine.ts)         [--seconds 3]
  *   memory    RSS and process table under the loop           [--minutes 10]
  *   latency   alert latency p50/p99 under load               [--rate 50000] [--alerts 200] [--seconds 10] [--warmup 2]
@@ -31,6 +31,7 @@ const { values, positionals } = parseArgs({
     seconds: { type: 'string' },
     rates: { type: 'string' },
     path: { type: 'string' },
+    syscall: { type: 'string', default: 'open' },
     minutes: { type: 'string', default: '10' },
     rate: { type: 'string', default: '50000' },
     alerts: { type: 'string', default: '200' },
@@ -56,6 +57,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
       seconds: Number(values.seconds ?? 5),
       rates: values.rates ? values.rates.split(',').map(Number) : DEFAULT_RATES,
       path: values.path ?? DEFAULT_PATH,
+      syscall: values.syscall === 'dup2' ? 'dup2' : 'open',
     }),
   engine: script('engine', [values.seconds ?? '3']),
   memory: () => memory({ minutes: Number(values.minutes) }),

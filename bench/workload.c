@@ -103,6 +103,32 @@ static int paced(long rate, double seconds, const char *path) {
 	return 0;
 }
 
+/* dup2 at a paced rate: the cheapest event every ruleset with a reverse-shell rule asks for, so
+ * the pipeline can be driven past what open/close of a watched path reaches on 2 cores. */
+static int paced_dup2(long rate, double seconds) {
+	double start = now();
+	long done = 0;
+	for (;;) {
+		double t = now() - start;
+		if (t >= seconds)
+			break;
+		long due = (long)(t * rate);
+		if (done >= due) {
+			struct timespec ms = {0, 200000};
+			nanosleep(&ms, NULL);
+			continue;
+		}
+		while (done < due) {
+			if (dup2(1, 99) < 0)
+				return perror("dup2"), 1;
+			done++;
+		}
+	}
+	close(99);
+	printf("%ld\n", done);
+	return 0;
+}
+
 static double cpu(int who) {
 	struct rusage u;
 	getrusage(who, &u);
@@ -122,6 +148,8 @@ static int run(int argc, char **argv) {
 		return execs(n);
 	if (!strcmp(argv[1], "connect"))
 		return connects(n);
+	if (!strcmp(argv[1], "rate-dup2") && argc > 3)
+		return paced_dup2(n, atof(argv[3]));
 	if (!strcmp(argv[1], "rate") && argc > 3)
 		return paced(n, atof(argv[3]), argc > 4 ? argv[4] : "/etc/hostname");
 	return 2;
