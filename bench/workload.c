@@ -78,34 +78,25 @@ static double now(void) {
 	return t.tv_sec + t.tv_nsec / 1e9;
 }
 
-static int paced(long rate, double seconds, const char *path) {
-	double start = now();
-	long done = 0;
-	for (;;) {
-		double t = now() - start;
-		if (t >= seconds)
-			break;
-		long due = (long)(t * rate);
-		if (done >= due) {
-			struct timespec ms = {0, 200000};
-			nanosleep(&ms, NULL);
-			continue;
-		}
-		while (done < due) {
-			int fd = open(path, O_RDONLY);
-			if (fd < 0)
-				return perror("open"), 1;
-			close(fd);
-			done++;
-		}
-	}
-	printf("%ld\n", done);
+/* One paced operation: open/close of a path, or dup2 (the cheapest event every ruleset with a
+ * reverse-shell rule asks for, to drive the pipeline past what opens of a watched path reach on
+ * 2 cores). Returns 0, or 1 after printing the error. */
+static int open_close(const char *path) {
+	int fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return perror("open"), 1;
+	close(fd);
 	return 0;
 }
 
-/* dup2 at a paced rate: the cheapest event every ruleset with a reverse-shell rule asks for, so
- * the pipeline can be driven past what open/close of a watched path reaches on 2 cores. */
-static int paced_dup2(long rate, double seconds) {
+static int dup2_99(const char *unused) {
+	(void)unused;
+	if (dup2(1, 99) < 0)
+		return perror("dup2"), 1;
+	return 0;
+}
+
+static int paced(long rate, double seconds, int (*op)(const char *), const char *arg) {
 	double start = now();
 	long done = 0;
 	for (;;) {
@@ -119,12 +110,11 @@ static int paced_dup2(long rate, double seconds) {
 			continue;
 		}
 		while (done < due) {
-			if (dup2(1, 99) < 0)
-				return perror("dup2"), 1;
+			if (op(arg))
+				return 1;
 			done++;
 		}
 	}
-	close(99);
 	printf("%ld\n", done);
 	return 0;
 }
@@ -149,9 +139,9 @@ static int run(int argc, char **argv) {
 	if (!strcmp(argv[1], "connect"))
 		return connects(n);
 	if (!strcmp(argv[1], "rate-dup2") && argc > 3)
-		return paced_dup2(n, atof(argv[3]));
+		return paced(n, atof(argv[3]), dup2_99, NULL);
 	if (!strcmp(argv[1], "rate") && argc > 3)
-		return paced(n, atof(argv[3]), argc > 4 ? argv[4] : "/etc/hostname");
+		return paced(n, atof(argv[3]), open_close, argc > 4 ? argv[4] : "/etc/hostname");
 	return 2;
 }
 
