@@ -5,8 +5,8 @@
  *   openat      one empty program on sys_exit_openat
  *   vigil-set   empty programs on exactly the attach points `vigil run` uses for the
  *               bundled rules (the sensor's choice of programs for the ruleset's event types)
- *   set-no-raw  the same less the raw sys_enter/sys_exit programs (the module-load fallback,
- *               which runs on every syscall of the host)
+ *   set-no-raw  the same less the sys_exit program of the module-load fallback (which runs on
+ *               every syscall of the host)
  *   vigil       `vigil run` itself (bundled rules)
  * An empty program costs its dispatch only, and any syscall tracepoint puts every
  * syscall of every task on the kernel's slow path, so `vigil-set` is the least any
@@ -102,7 +102,7 @@ async function main(): Promise<void> {
     const noRawObj = emptyObject(
       dir,
       'set-no-raw',
-      sections.filter((s) => !s.startsWith('raw_tracepoint/')),
+      sections.filter((s) => s !== 'tp_btf/sys_exit'),
     );
     const configs: Record<string, () => Promise<Attached | null>> = {
       none: async () => null,

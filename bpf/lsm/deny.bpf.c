@@ -27,7 +27,7 @@
 
 static __always_inline void vg_lsm_exec_record(struct linux_binprm *bprm, struct vg_enf_key *k,
                                                struct vg_lsm_hit *hit) {
-	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	struct task_struct *t = bpf_get_current_task_btf();
 	struct inode *ino = BPF_CORE_READ(bprm, file, f_inode);
 	struct vg_exec *e;
 	struct vg_rec r;

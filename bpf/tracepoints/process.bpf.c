@@ -100,7 +100,7 @@ static __always_inline __u32 vg_tty_dev(struct task_struct *t) {
 
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(sched_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm) {
-	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	struct task_struct *t = bpf_get_current_task_btf();
 	struct file *file = BPF_CORE_READ(bprm, file);
 	struct inode *ino = BPF_CORE_READ(file, f_inode);
 	struct mm_struct *mm = BPF_CORE_READ(t, mm);
@@ -160,7 +160,7 @@ int BPF_PROG(sched_exec, struct task_struct *p, pid_t old_pid, struct linux_binp
 #define VG_NR_FORK         57
 #define VG_NR_VFORK        58
 #define VG_NR_CLONE3       435
-#define VG_FORK_REGS_NR(r) BPF_CORE_READ(r, orig_ax)
+#define VG_FORK_REGS_NR(r) ((r)->orig_ax)
 #elif defined(__TARGET_ARCH_arm64)
 #define VG_NR_CLONE        220
 #define VG_NR_FORK         -2 /* none on arm64 */
@@ -169,7 +169,7 @@ int BPF_PROG(sched_exec, struct task_struct *p, pid_t old_pid, struct linux_binp
 struct pt_regs___arm64_fork {
 	int syscallno;
 } __attribute__((preserve_access_index));
-#define VG_FORK_REGS_NR(r) BPF_CORE_READ((struct pt_regs___arm64_fork *)(r), syscallno)
+#define VG_FORK_REGS_NR(r) (((struct pt_regs___arm64_fork *)(r))->syscallno)
 #endif
 
 static __always_inline __u64 vg_clone_flags(void) {
@@ -179,10 +179,9 @@ static __always_inline __u64 vg_clone_flags(void) {
 	__u64 flags = 0;
 
 	if (nr == VG_NR_CLONE)
-		return PT_REGS_PARM1_CORE_SYSCALL(regs);
+		return PT_REGS_PARM1_SYSCALL(regs);
 	if (nr == VG_NR_CLONE3) {
-		bpf_probe_read_user(&flags, sizeof(flags),
-		                    (void *)PT_REGS_PARM1_CORE_SYSCALL(regs));
+		bpf_probe_read_user(&flags, sizeof(flags), (void *)PT_REGS_PARM1_SYSCALL(regs));
 		return flags;
 	}
 	if (nr == VG_NR_FORK)
@@ -199,15 +198,15 @@ int BPF_PROG(sched_fork, struct task_struct *parent, struct task_struct *child) 
 	struct vg_fork *f;
 	struct vg_rec r;
 
-	if (BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid))
+	if (child->pid != child->tgid)
 		return 0;
 	if (vg_is_agent(vg_current_tgid()))
 		return 0;
 	f = vg_rec_begin(&r, VG_EVT_CLONE, 0, sizeof(*f));
 	if (!f)
 		return 0;
-	f->child_start_ns = BPF_CORE_READ(child, start_boottime);
-	f->child_pid = BPF_CORE_READ(child, tgid);
+	f->child_start_ns = child->start_boottime;
+	f->child_pid = child->tgid;
 	f->child_vpid = vg_task_upid(child).nr;
 	f->clone_flags = vg_clone_flags();
 	return vg_rec_send(&r);
@@ -219,15 +218,15 @@ int BPF_PROG(sched_exit, struct task_struct *p) {
 	struct vg_exit *x;
 	struct vg_rec r;
 
-	if (BPF_CORE_READ(p, signal, live.counter) != 0)
+	if (p->signal->live.counter != 0)
 		return 0;
 	if (vg_is_agent(vg_current_tgid()))
 		return 0;
 	x = vg_rec_begin(&r, VG_EVT_EXIT, 0, sizeof(*x));
 	if (!x)
 		return 0;
-	x->start_ns = BPF_CORE_READ(p, group_leader, start_boottime);
-	x->exit_code = BPF_CORE_READ(p, exit_code);
+	x->start_ns = p->group_leader->start_boottime;
+	x->exit_code = p->exit_code;
 	return vg_rec_send(&r);
 }
 
@@ -344,23 +343,26 @@ VG_PROC_OP(prctl, prctl, VG_EVT_PRCTL, VG_EVT_PRCTL, 5)
 #if defined(__TARGET_ARCH_x86)
 #define VG_NR_INIT_MODULE  175
 #define VG_NR_FINIT_MODULE 313
-#define VG_REGS_NR(regs)   BPF_CORE_READ(regs, orig_ax)
+#define VG_REGS_NR(regs)   ((regs)->orig_ax)
 #elif defined(__TARGET_ARCH_arm64)
 #define VG_NR_INIT_MODULE  105
 #define VG_NR_FINIT_MODULE 273
 struct pt_regs___arm64_nr {
 	int syscallno;
 } __attribute__((preserve_access_index));
-#define VG_REGS_NR(regs)   BPF_CORE_READ((struct pt_regs___arm64_nr *)(regs), syscallno)
+#define VG_REGS_NR(regs)   (((struct pt_regs___arm64_nr *)(regs))->syscallno)
 #endif
 
 #ifdef VG_NR_INIT_MODULE
-/* Exit only, the arguments read from the registers saved at entry (as the open family does): a
+/*
+ * Exit only, the arguments read from the registers saved at entry (as the open family does): a
  * program on every syscall costs its dispatch whatever it does, and a sys_enter twin doubled that
- * (about 0.2 us per open/close pair here, for a call that never succeeds on such a kernel). */
-SEC("raw_tracepoint/sys_exit")
-int raw_exit_module(struct bpf_raw_tracepoint_args *ctx) {
-	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
+ * (about 0.2 us per open/close pair here, for a call that never succeeds on such a kernel).
+ * tp_btf, not raw_tracepoint: regs is a BTF pointer, so the syscall number is one load rather
+ * than a bpf_probe_read_kernel() call on every syscall of the host.
+ */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sys_exit_module, struct pt_regs *regs, long ret) {
 	long id = VG_REGS_NR(regs);
 	struct vg_stash a = {};
 
@@ -368,11 +370,11 @@ int raw_exit_module(struct bpf_raw_tracepoint_args *ctx) {
 		return 0;
 	if (vg_is_agent(bpf_get_current_pid_tgid() >> 32))
 		return 0;
-	a.args[0] = PT_REGS_PARM1_CORE_SYSCALL(regs);
-	a.args[1] = PT_REGS_PARM2_CORE_SYSCALL(regs);
-	a.args[2] = PT_REGS_PARM3_CORE_SYSCALL(regs);
+	a.args[0] = PT_REGS_PARM1_SYSCALL(regs);
+	a.args[1] = PT_REGS_PARM2_SYSCALL(regs);
+	a.args[2] = PT_REGS_PARM3_SYSCALL(regs);
 	if (id == VG_NR_INIT_MODULE)
-		return vg_proc_op_send(ctx->args[1], VG_EVT_INIT_MODULE, VG_EVT_INIT_MODULE, &a);
-	return vg_proc_op_send(ctx->args[1], VG_EVT_FINIT_MODULE, VG_EVT_FINIT_MODULE, &a);
+		return vg_proc_op_send(ret, VG_EVT_INIT_MODULE, VG_EVT_INIT_MODULE, &a);
+	return vg_proc_op_send(ret, VG_EVT_FINIT_MODULE, VG_EVT_FINIT_MODULE, &a);
 }
 #endif

@@ -253,8 +253,8 @@ export class Sensor {
 
 /** Programs that stand in for a type's tracepoints where the kernel has none (CONFIG_MODULES=n). */
 const FALLBACK_OF: Partial<Record<EventType, string[]>> = {
-  init_module: ['raw_exit_module'],
-  finit_module: ['raw_exit_module'],
+  init_module: ['sys_exit_module'],
+  finit_module: ['sys_exit_module'],
 };
 
 const TRACEFS = ['/sys/kernel/tracing', '/sys/kernel/debug/tracing'];

@@ -19,6 +19,9 @@ const ZERO = Buffer.alloc(4);
 const TRACEFS_EVENTS = '/sys/kernel/tracing/events';
 /** Programs allowed to lack their tracepoint (module syscalls on CONFIG_MODULES=n kernels). */
 const MAY_BE_MISSING = /^(enter|exit)_f?init_module$/;
+/** The module-load fallback on tp_btf/sys_exit (every syscall): attached, as by the agent, only
+ * where the module tracepoints are missing. */
+const MODULE_FALLBACK = 'sys_exit_module';
 
 export function repoFile(...parts: string[]): string {
   return join(packageRoot(), ...parts);
@@ -72,7 +75,7 @@ export async function startSensors(
   const refused: string[] = [];
   const missing: string[] = [];
   for (const program of object.programs()) {
-    if (program.section.startsWith('raw_tracepoint/')) continue;
+    if (program.name === MODULE_FALLBACK) continue;
     try {
       object.attach(program.name);
     } catch (err) {
@@ -80,7 +83,7 @@ export async function startSensors(
       else refused.push(`${program.name} (${program.section}): ${(err as Error).message}`);
     }
   }
-  if (missing.length > 0) object.attach('raw_exit_module');
+  if (missing.length > 0) object.attach(MODULE_FALLBACK);
 
   const stat = (counter: keyof typeof LAYOUT.vg_stats.fields): bigint => {
     const values = object.mapLookupPercpu('vg_stats', ZERO);

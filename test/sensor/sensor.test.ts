@@ -14,7 +14,7 @@ const PROGRAMS = [
   { name: 'exit_fchdir', section: 'tracepoint/syscalls/sys_exit_fchdir' },
   { name: 'enter_finit_module', section: 'tracepoint/syscalls/sys_enter_finit_module' },
   { name: 'exit_finit_module', section: 'tracepoint/syscalls/sys_exit_finit_module' },
-  { name: 'raw_exit_module', section: 'raw_tracepoint/sys_exit' },
+  { name: 'sys_exit_module', section: 'tp_btf/sys_exit' },
 ];
 
 test('only the programs of the wanted types load, plus exec/fork/exit/chdir', () => {
@@ -33,13 +33,13 @@ test('only the programs of the wanted types load, plus exec/fork/exit/chdir', ()
   assert.deepEqual(missing, []);
 });
 
-test('module events fall back to the raw sys_exit tracepoint (exit only) when the kernel has no module tracepoints', () => {
+test('module events fall back to the sys_exit tracepoint (exit only) when the kernel has no module tracepoints', () => {
   const noModuleTps = (s: string) => !s.includes('module');
   const { load } = choosePrograms(PROGRAMS, ['finit_module'], noModuleTps);
-  assert.ok(load.has('raw_exit_module'));
+  assert.ok(load.has('sys_exit_module'));
   assert.ok(!load.has('enter_finit_module'));
   const withTps = choosePrograms(PROGRAMS, ['finit_module'], () => true).load;
-  assert.ok(withTps.has('enter_finit_module') && !withTps.has('raw_exit_module'));
+  assert.ok(withTps.has('enter_finit_module') && !withTps.has('sys_exit_module'));
 });
 
 test('types the object or kernel cannot report are listed, not fatal', () => {
