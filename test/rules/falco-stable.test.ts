@@ -256,12 +256,14 @@ test('Falco: Detect release_agent File Container Escapes', async (t) => {
   });
 });
 
+/* os.kill, not p.kill(): see ptraceSleeper in privilege-escalation.test.ts. */
 const ptrace = (request: number, child: boolean): string[] =>
   py(
-    `import ctypes, subprocess\nlibc = ctypes.CDLL(None, use_errno=True)\n` +
+    `import ctypes, os, subprocess\nlibc = ctypes.CDLL(None, use_errno=True)\n` +
       `libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]\n` +
       (child
-        ? `p = subprocess.Popen(['/usr/bin/sleep', '30'])\ntry:\n  libc.ptrace(${request}, p.pid, None, None)\nfinally:\n  p.kill(); p.wait()`
+        ? `p = subprocess.Popen(['/usr/bin/sleep', '30'], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n` +
+          `try:\n  libc.ptrace(${request}, p.pid, None, None)\nfinally:\n  os.kill(p.pid, 9); p.wait()`
         : `libc.ptrace(${request}, 0, None, None)`),
   );
 

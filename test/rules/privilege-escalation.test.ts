@@ -89,12 +89,19 @@ test('GLIBC_TUNABLES exploit attempt', async (t) => {
   ]);
 });
 
+/*
+ * os.kill, not p.kill(): once attached, the sleeper's SIGSTOP can reach Popen's poll() first,
+ * which takes the stop for an exit, and p.kill() then sends nothing; the sleeper stayed stopped
+ * with the runner's stdout and hung the whole file (once, in CI). It gets none of the runner's
+ * pipes either.
+ */
 const ptraceSleeper = (request: number): string[] =>
   py(
-    `import ctypes, subprocess\nlibc = ctypes.CDLL(None, use_errno=True)\n` +
+    `import ctypes, os, subprocess\nlibc = ctypes.CDLL(None, use_errno=True)\n` +
       `libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]\n` +
-      `p = subprocess.Popen(['/usr/bin/sleep', '30'])\ntry:\n  libc.ptrace(${request}, p.pid, None, None)\n` +
-      `finally:\n  p.kill(); p.wait()`,
+      `p = subprocess.Popen(['/usr/bin/sleep', '30'], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n` +
+      `try:\n  libc.ptrace(${request}, p.pid, None, None)\n` +
+      `finally:\n  os.kill(p.pid, 9); p.wait()`,
   );
 
 test('Process attached with ptrace', async (t) => {
@@ -107,7 +114,7 @@ test('Process attached with ptrace', async (t) => {
 
 const memOpen = (flags: string): string[] =>
   py(
-    `import os, subprocess\np = subprocess.Popen(['/usr/bin/sleep', '30'])\n` +
+    `import os, subprocess\np = subprocess.Popen(['/usr/bin/sleep', '30'], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n` +
       `try:\n  os.close(os.open('/proc/%d/mem' % p.pid, ${flags}))\nfinally:\n  p.kill(); p.wait()`,
   );
 
