@@ -10,7 +10,7 @@ VMLINUX    := $(BUILD)/vmlinux.h
 BPF_HDR    := $(wildcard bpf/include/*.h bpf/enforce/*.h bpf/tracepoints/*.h)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
               -I$(BUILD) -Ibpf/include -I/usr/include/$(shell uname -m)-linux-gnu
-C_FILES     = $(wildcard bpf/include/*.h bpf/enforce/*.h bpf/tracepoints/*.h bpf/*/*.c native/src/*.cc native/src/*.h)
+C_FILES     = $(wildcard bpf/include/*.h bpf/enforce/*.h bpf/tracepoints/*.h bpf/*/*.c native/src/*.cc native/src/*.h scripts/*.c)
 # Guest-only tests (dist/test/vm/guest) run inside the VMs of `make test-vm`, not here.
 TEST_FILES  = $(shell find dist/test -name '*.test.js' -not -path 'dist/test/vm/guest/*' 2>/dev/null | sort)
 
