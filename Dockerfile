@@ -40,6 +40,9 @@ COPY --from=build /src/dist/src ./dist/src
 COPY --from=build /src/build/bpf/*.bpf.o ./build/bpf/
 COPY --from=build /src/native/build/Release/vigil_bpf.node ./native/build/Release/vigil_bpf.node
 COPY --from=build /src/rules ./rules
+COPY --from=build /src/proto ./proto
+# vigil hub's web console (static files it serves).
+COPY --from=build /src/src/hub/console ./src/hub/console
 # Mount points for the configuration, custom rules and the alert store (see deploy/kubernetes/).
 RUN mkdir -p /etc/vigil/config /etc/vigil/rules.d /var/lib/vigil \
  && chmod 0755 /etc/vigil /etc/vigil/config /etc/vigil/rules.d \

@@ -12,7 +12,13 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
               -I$(BUILD) -Ibpf/include -I/usr/include/$(shell uname -m)-linux-gnu
 C_FILES     = $(wildcard bpf/include/*.h bpf/enforce/*.h bpf/tracepoints/*.h bpf/*/*.c native/src/*.cc native/src/*.h scripts/*.c)
 # Guest-only tests (dist/test/vm/guest) run inside the VMs of `make test-vm`, not here.
-TEST_FILES  = $(shell find dist/test -name '*.test.js' -not -path 'dist/test/vm/guest/*' 2>/dev/null | sort)
+# The rule live files run in one process with one sensor (test/rules/shared-sensor.live.test.ts),
+# but those in RULES_ALONE (its ALONE): they change the sensor or the host for their process.
+RULES_ALONE = shadow-evasion
+RULES_SHARED = $(filter-out $(patsubst %,dist/test/rules/%.live.test.js,shared-sensor $(RULES_ALONE)),\
+               $(wildcard dist/test/rules/*.live.test.js))
+TEST_FILES  = $(filter-out $(RULES_SHARED),\
+              $(shell find dist/test -name '*.test.js' -not -path 'dist/test/vm/guest/*' 2>/dev/null | sort))
 
 .PHONY: all bpf native ts test test-unit lint typecheck format format-check clean check
 
@@ -85,6 +91,14 @@ format-check:
 # BPF; with CI set they fail rather than skip when either is missing).
 test: all lint format-check
 	node --test --test-reporter=spec $(TEST_FILES)
+
+# The fast loop: the tests that need neither root, BPF nor the native addon, run from the
+# TypeScript sources (no build, no lint). Left out by name: *.live.test.ts (root, BPF, the addon
+# or built BPF objects) and *.slow.test.ts (real outages, or the vigil command run as a process
+# again and again: many seconds each). `make test` runs them all.
+UNIT_FILES = $(shell find test -name '*.test.ts' -not -name '*.live.test.ts' -not -name '*.slow.test.ts' -not -path 'test/vm/*' | sort)
+test-unit:
+	node --import tsx --test --test-concurrency=4 --test-reporter=spec $(UNIT_FILES)
 
 # Everything CI runs: the host suite, then the kernel matrix in VMs (the README's test command).
 check: test test-vm

@@ -13,8 +13,10 @@ import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine } from '../src/engine/engine.js';
-import { loadRuleset } from '../src/engine/load.js';
+import { loadRuleset } from '../src/engine/load-ruleset.js';
+import type { Alert } from '../src/event/alert.js';
 import type { VigilEvent } from '../src/event/types.js';
+import { detect, type Detector } from '../src/agent/detect.js';
 import { Enforcer, cgroup2Root } from '../src/enforce/enforcer.js';
 import { PolicyMaps, type PolicyEntry } from '../src/enforce/policy-maps.js';
 import { Sensor } from '../src/sensor/sensor.js';
@@ -47,7 +49,7 @@ writeFileSync(
   action: kill
 - rule: bench broad
   desc: d
-  condition: evt.type = execve and proc.cmdline contains vgslowbench
+  condition: evt.type = execve and proc.cmdline icontains vgslowbench
   output: o
   priority: WARNING
   action: kill
@@ -100,14 +102,16 @@ async function withAgent<T>(
     allow: { exe: [], uid: [], container: [] },
   });
   const seen = new Map<number, VigilEvent[]>();
+  const detector: Detector = { rules: engine, enforcer, hostname: 'bench' };
+  const alerts: Alert[] = [];
   const sensor = await Sensor.start({
     types: new Set([...engine.eventTypes(), 'procexit']),
     reuseMaps: enforcer.reuseMaps(),
     onEvents: (events) => {
       for (const ev of events) {
-        const matches = engine.evaluate(ev);
-        for (const rule of matches) enforcer.onMatch(rule, ev);
-        if (matches.length > 0 || ev.type === 'procexit') {
+        alerts.length = 0;
+        detect(ev, detector, alerts);
+        if (alerts.length > 0 || ev.type === 'procexit') {
           const list = seen.get(ev.proc.pid) ?? [];
           if (list.length < 8) list.push(ev);
           seen.set(ev.proc.pid, list);
@@ -151,6 +155,7 @@ async function killLatency(seen: Map<number, VigilEvent[]>, cmd: string, args: s
 async function overhead(): Promise<{
   off: { exec: number; connect: number };
   on: { exec: number; connect: number };
+  text: number;
 }> {
   const maps = PolicyMaps.open();
   const entries: PolicyEntry[] = [
@@ -178,6 +183,21 @@ async function overhead(): Promise<{
       },
     },
   ];
+  // The costly exec checks too: the parent's exe path, a command-line prefix and a contains walk.
+  const textEntries: PolicyEntry[] = [
+    ...entries,
+    ...(
+      [
+        ['pexe', 'exact', '/nonexistent/p'],
+        ['args', 'prefix', '--nonexistent'],
+        ['cmdline', 'contains', 'vg-nonexistent'],
+      ] as const
+    ).map(([field, match, v], i): PolicyEntry => ({
+      ruleId: 3 + i,
+      action: 'kill',
+      policy: { kind: 'string', types: ['execve'], field, match, values: [v], uid: undefined },
+    })),
+  ];
   const sensor = await Sensor.start({
     types: new Set(['execve', 'connect']),
     onEvents: () => {},
@@ -185,6 +205,7 @@ async function overhead(): Promise<{
   });
   const off = { exec: Infinity, connect: Infinity };
   const on = { exec: Infinity, connect: Infinity };
+  let text = Infinity;
   try {
     for (let r = 0; r < ROUNDS; r++) {
       for (const enabled of [false, true]) {
@@ -194,12 +215,14 @@ async function overhead(): Promise<{
         side.exec = Math.min(side.exec, execLoopUs());
         side.connect = Math.min(side.connect, connectLoopUs());
       }
+      maps.write(textEntries, true, process.pid);
+      text = Math.min(text, execLoopUs());
     }
   } finally {
     await sensor.stop();
     maps.close();
   }
-  return { off, on };
+  return { off, on, text };
 }
 
 say('kill latency');
@@ -222,6 +245,9 @@ console.log(`  kernel, exec of a binary:      ${fmt(lat.execKill)}`);
 console.log(`  user space (pidfd), exec:      ${fmt(lat.userKill)}`);
 console.log(
   `exec (bash -> /bin/true):  enforcement off ${ov.off.exec.toFixed(1)} us, on ${ov.on.exec.toFixed(1)} us per exec`,
+);
+console.log(
+  `exec with pexepath, args prefix and cmdline contains entries: ${ov.text.toFixed(1)} us per exec`,
 );
 console.log(
   `connect (TCP, loopback):   enforcement off ${ov.off.connect.toFixed(1)} us, on ${ov.on.connect.toFixed(1)} us per connect`,

@@ -5,7 +5,7 @@
  * Run: node --import tsx bench/engine-condition.ts   (prints events/s)
  */
 import type { Expr } from '../src/engine/condition/ast.js';
-import { compileCondition } from '../src/engine/condition/compile.js';
+import { compileCondition } from '../src/engine/condition/compile-condition.js';
 import { parseCondition } from '../src/engine/condition/parse.js';
 import type { VigilEvent } from '../src/event/types.js';
 import { makeEvent } from '../test/support/events.js';

@@ -9,14 +9,20 @@
  *   npx tsc -p tsconfig.json && node dist/bench/engine.js [seconds]
  *   VIGIL_BENCH_PER_RULE=1 node dist/bench/engine.js   # also ns/event for each rule
  *   VIGIL_BENCH_BY_TYPE=1 node dist/bench/engine.js    # also ns/event for each event type
+ *   VIGIL_BENCH_SIGMA=1 node dist/bench/engine.js      # plus every SigmaHQ process_creation rule
+ *
+ * VIGIL_BENCH_SIGMA adds SigmaHQ's Linux process_creation rules (../shared/sigma, see
+ * test/support/sigma.ts), converted, to the last ruleset, all of them enabled whatever their status.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { bundledRulesDir } from '../src/config/paths.js';
-import { loadRuleset } from '../src/engine/load.js';
+import { loadRuleset } from '../src/engine/load-ruleset.js';
 import type { Ruleset } from '../src/engine/ruleset.js';
 import { mix } from './engine-mix.js';
 import { FALCO_RULES } from '../test/support/falco.js';
+import { SIGMA_RULES } from '../test/support/sigma.js';
 
 const seconds = Number(process.argv[2] ?? 3);
 
@@ -28,6 +34,7 @@ function rulePaths(): string[] {
     paths.push(bundled);
   }
   if (paths.length === 0) paths.push('test/fixtures/rules');
+  if (process.env.VIGIL_BENCH_SIGMA) paths.push(join(SIGMA_RULES, 'linux', 'process_creation'));
   return paths;
 }
 
@@ -87,9 +94,11 @@ if (only === undefined) {
   }
 }
 const measured = only === undefined ? [rulesets[rulesets.length - 1]] : [rulesets[Number(only)]];
-let ruleset = loadRuleset(all);
+// Every converted Sigma rule runs, whatever its status.
+const load = (paths: string[]): Ruleset => loadRuleset(paths, undefined, { minStatus: 'unsupported' });
+let ruleset = load(all);
 for (const paths of measured) {
-  ruleset = loadRuleset(paths);
+  ruleset = load(paths);
   const m = measure(ruleset);
   console.log(
     `${ruleset.enabledRules.length} rules (${paths.join(' + ')}): ${m.rate.toLocaleString('en-US')} events/s ` +

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ContainerCatalog } from '../src/sensor/container-info.js';
+import { ContainerCatalog } from '../src/sensor/container-catalog.js';
 import { PodDirectory } from '../src/sensor/k8s-pods.js';
 import { unknownProcess } from '../src/event/unknown-process.js';
 import type { ProcessInfo } from '../src/event/types.js';

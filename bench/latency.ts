@@ -8,7 +8,7 @@
  * and the decoder, first SQLite transaction), which is reported apart.
  *   node dist/bench/run.js latency [--rate 50000] [--alerts 200] [--seconds 10] [--warmup 2]
  */
-import { bootToEpochNs } from '../src/sensor/clock.js';
+import { bootToEpochNs } from '../src/kernel/clock.js';
 import { startAgent } from './agent.js';
 import { runWorkload, workloadBinary } from './workload.js';
 

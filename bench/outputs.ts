@@ -17,9 +17,9 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import Database from 'better-sqlite3';
 import pino from 'pino';
-import type { Alert } from '../src/event/alert.js';
 import { openOutputs } from '../src/outputs/index.js';
 import { makeAlert } from '../test/outputs/support/alerts.js';
+import { benchAlerts } from './bench-alerts.js';
 
 const now = (): number => performance.timeOrigin + performance.now();
 /** CPU seconds the main thread has used (its task's utime + stime): the other threads are not in it. */
@@ -39,13 +39,7 @@ async function throughput(total: number): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-'));
   // Alerts are made as the engine makes them, one per event, not held in a giant array whose
   // garbage collection would be charged to the store.
-  const base = makeAlert(0);
-  const alertAt = (i: number): Alert => ({
-    ...base,
-    uuid: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
-    time: new Date(Date.UTC(2026, 10, 23) + i).toISOString(),
-    output: `${base.output} #${i}`,
-  });
+  const alertAt = benchAlerts();
   const out = await openOutputs(
     {
       store: { path: join(dir, 'alerts.db') },

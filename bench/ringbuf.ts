@@ -11,7 +11,7 @@
  *
  *   node --import tsx bench/ringbuf.ts [calls per round = 50000] [ring MiB = 16] [rounds = 3]
  */
-import { BpfObject, forEachRecord } from '../src/sensor/bpf-object.js';
+import { BpfObject, forEachRecord } from '../src/kernel/bpf-object.js';
 import { SyscallLoop, ensureTracefs, fixture } from '../test/native/support.js';
 
 const BURST = 64; // records per call, as in ring.bpf.c

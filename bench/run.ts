@@ -3,13 +3,17 @@
  * figures. On demand only, never part of CI's pass/fail (they measure, they do
  * not judge). The kernel benchmarks need root and a built probe object.
  *
- *   overhead  host overhead: no agent vs vigil vs auditd   [--scale 1] [--rounds 3] [--skip-auditd]
+ *   compare   vigil beside bpftrace (counting, printing) and auditd: wall and CPU  [--scale 1] [--rounds 6] [--skip-auditd]
+ *   overhead  the same with vigil and auditd only
  *   pipeline  events/s and drops at increasing rates         [--seconds 5] [--rates a,b,...] [--path P] [--syscall open|dup2]
  *   engine    engine-only events/s (bench/engine.ts)         [--seconds 3]
  *   memory    RSS and process table under the loop           [--minutes 10]
  *   latency   alert latency p50/p99 under load               [--rate 50000] [--alerts 200] [--seconds 10] [--warmup 2]
  *   tracepoint-floor  what attaching costs the workload before vigil does anything  [--scale 1] [--rounds 3]
+ *   containers  events/s while 200 real containers start and stop, with CRI metadata vs ids only  [containers=200]
  *   sensor, ringbuf, outputs, engine-condition: the component benchmarks of their modules
+ *   nats      alerts/s the agent publishes into NATS JetStream (needs nats-server)
+ *   hub       vigil hub: ingest into PostgreSQL, console queries over 1,000,000 alerts  [--alerts N] [--rows N]
  * With no name: overhead, pipeline, engine, latency, memory, in that order.
  */
 import { spawnSync } from 'node:child_process';
@@ -19,14 +23,14 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { latency } from './latency.js';
 import { memory } from './memory.js';
-import { overhead } from './overhead.js';
+import { compare, type Anchor } from './compare.js';
 import { DEFAULT_PATH, DEFAULT_RATES, pipeline } from './pipeline.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     scale: { type: 'string', default: '1' },
-    rounds: { type: 'string', default: '3' },
+    rounds: { type: 'string' },
     'skip-auditd': { type: 'boolean', default: false },
     seconds: { type: 'string' },
     rates: { type: 'string' },
@@ -36,6 +40,7 @@ const { values, positionals } = parseArgs({
     rate: { type: 'string', default: '50000' },
     alerts: { type: 'string', default: '200' },
     warmup: { type: 'string', default: '2' },
+    rows: { type: 'string', default: '1000000' },
   },
 });
 
@@ -49,9 +54,18 @@ function script(name: string, args: string[] = []): () => Promise<void> {
   };
 }
 
+function compareOptions(anchors: Anchor[]): { scale: number; rounds: number; anchors: Anchor[] } {
+  const skip = values['skip-auditd'];
+  return {
+    scale: Number(values.scale),
+    rounds: Number(values.rounds ?? 6),
+    anchors: anchors.filter((a) => !(skip && a === 'auditd')),
+  };
+}
+
 const BENCHES: Record<string, () => Promise<void>> = {
-  overhead: () =>
-    overhead({ scale: Number(values.scale), rounds: Number(values.rounds), auditd: !values['skip-auditd'] }),
+  compare: () => compare(compareOptions(['vigil', 'bpftrace-count', 'bpftrace-print', 'auditd'])),
+  overhead: () => compare(compareOptions(['vigil', 'auditd'])),
   pipeline: () =>
     pipeline({
       seconds: Number(values.seconds ?? 5),
@@ -71,8 +85,21 @@ const BENCHES: Record<string, () => Promise<void>> = {
   sensor: script('sensor'),
   ringbuf: script('ringbuf'),
   outputs: script('outputs'),
+  nats: script('nats'),
   'engine-condition': script('engine-condition'),
-  'tracepoint-floor': script('tracepoint-floor', ['--scale', values.scale!, '--rounds', values.rounds!]),
+  containers: script('containers'),
+  hub: script('hub', [
+    '--alerts',
+    values.alerts === '200' ? '100000' : values.alerts!,
+    '--rows',
+    values.rows!,
+  ]),
+  'tracepoint-floor': script('tracepoint-floor', [
+    '--scale',
+    values.scale!,
+    '--rounds',
+    values.rounds ?? '3',
+  ]),
 };
 const DEFAULT = ['overhead', 'pipeline', 'engine', 'latency', 'memory'];
 

@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EventType, VigilEvent } from '../src/event/types.js';
-import { Decoder } from '../src/sensor/decode.js';
+import { Decoder } from '../src/sensor/decode/decoder.js';
 import { ProcessTable } from '../src/sensor/process-table.js';
 import { Sensor, type SensorStats } from '../src/sensor/sensor.js';
 import { UserDb } from '../src/sensor/users.js';
@@ -53,7 +53,8 @@ export async function runWorkload(w: Workload, ringBytes?: number): Promise<Work
   let rootPid = -1;
   let rootExited = false;
   const sensor = await Sensor.start({
-    types: new Set(w.types),
+    // procexit too: the root's exit says the workload's records are in (an unwanted type is not delivered).
+    types: new Set([...w.types, 'procexit']),
     ringBytes,
     onEvents: (events) => {
       for (const e of events) {

@@ -3,7 +3,13 @@
 # Idempotent: does nothing when everything is already there. `--check`: only report what is missing.
 set -euo pipefail
 PKGS=(clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool clang-format make g++ python3 pkg-config
-      rsyslog rsyslog-gnutls openssl qemu-system-x86 busybox-static xz-utils zstd)
+      rsyslog rsyslog-gnutls openssl qemu-system-x86 busybox-static xz-utils zstd strace
+      liburing-dev  # test/rules/fixtures/open-routes.c: opens through io_uring
+      containerd runc containernetworking-plugins  # the real-runtime tests (test/containers/)
+      curl openssh-client iproute2  # the live rule tests: downloads, ssh/scp, ip netns (instance metadata)
+      prometheus nats-server)  # prometheus: promtool (test/ops/metrics-lint.test.ts), no smaller package; nats-server: fleet tests
+# vigil hub's tests: PostgreSQL's initdb and pg_ctl, the console in headless Chromium.
+PKGS+=(postgresql chromium)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

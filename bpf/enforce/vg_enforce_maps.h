@@ -29,8 +29,17 @@
 
 /* Which string of a record a policy entry compares. */
 enum vg_enf_field {
-	VG_ENF_F_STR0 = 1, /* the record's first string: exec = exe path, file = path as passed */
-	VG_ENF_F_COMM = 2, /* the task's comm (proc.name) */
+	VG_ENF_F_STR0 = 1,  /* the record's first string: exec = exe path, file = path as passed */
+	VG_ENF_F_COMM = 2,  /* the task's comm (proc.name) */
+	VG_ENF_F_ARGV0 = 3, /* exec: argv[0] of the new image (proc.exe) */
+	VG_ENF_F_PCOMM = 4, /* exec: the parent's comm (proc.pname) */
+	VG_ENF_F_PEXE = 5,  /* exec: the parent's exe path, walked from its mm->exe_file */
+	/* vg_enf_prefix (LPM trie) entries, exec only: a prefix of the text, or of a suffix of it.
+	 */
+	VG_ENF_F_CMDLINE_PFX = 6, /* proc.cmdline startswith (=: the prefix includes the NUL) */
+	VG_ENF_F_CMDLINE_SUB = 7, /* proc.cmdline contains */
+	VG_ENF_F_ARGS_PFX = 8,    /* proc.args startswith (=: with the NUL) */
+	VG_ENF_F_ARGS_SUB = 9,    /* proc.args contains */
 };
 
 enum vg_enf_action {
@@ -51,7 +60,17 @@ struct vg_enf_cfg {
 	__u32 agent_tgid; /* never acted on; its processes are protected */
 	__u32 lsm; /* 1: the LSM programs deny; the tracepoint check then kills for kill only */
 	__u32 lsm_hooks; /* VG_ENF_LSM_*: the LSM path hooks with deny entries (the others skip) */
+	__u32 fields;    /* VG_ENF_USE_*: which costly checks some entry needs (the others skip) */
 };
+
+/* vg_enf_cfg.fields bits: the exec probe builds a text or walks a path only when an entry needs it.
+ */
+#define VG_ENF_USE_PEXE        (1u << 0)
+#define VG_ENF_USE_CMDLINE_PFX (1u << 1)
+#define VG_ENF_USE_CMDLINE_SUB (1u << 2)
+#define VG_ENF_USE_ARGS_PFX    (1u << 3)
+#define VG_ENF_USE_ARGS_SUB    (1u << 4)
+#define VG_ENF_USE_TEXT        (0xfu << 1)
 
 /* vg_enf_cfg.lsm_hooks bits: an LSM hook with no deny entry returns at once. */
 #define VG_ENF_LSM_EXEC   (1u << 0)
@@ -72,6 +91,44 @@ struct vg_enf_rule {
 	__u32 action;  /* enum vg_enf_action */
 	__u32 uid;     /* the real uid the rule requires, or VG_ENF_ANY_UID */
 	__u32 _pad;
+};
+
+/*
+ * vg_enf_prefix key: an entry fixes the first prefixlen bits of gen, type, field and val (a
+ * value of n bytes: (8 + n) * 8, the NUL counted for an exact value); a lookup gives all of them.
+ * The data (gen..val) is 256 bytes, the largest an LPM trie takes.
+ */
+#define VG_ENF_PFX_MAX 248
+struct vg_enf_pfx_key {
+	__u32 prefixlen;
+	__u32 gen;
+	__u16 type; /* enum vg_event_type */
+	__u8 field; /* enum vg_enf_field, the *_PFX / *_SUB ones */
+	__u8 _pad;
+	char val[VG_ENF_PFX_MAX];
+};
+#define VG_ENF_PFX_FULL ((8 + VG_ENF_PFX_MAX) * 8)
+
+/*
+ * The texts the exec probe builds for prefix and contains entries, bounded: proc.args (argv
+ * after argv[0], NULs made spaces, the final NUL kept) from buf[VG_ENF_TEXT_HEAD], and
+ * proc.cmdline (comm, a space when there are arguments, then the args) ending just before it.
+ * Contains is checked at the first VG_ENF_TEXT_WIN offsets, each lookup seeing VG_ENF_PFX_MAX
+ * bytes.
+ */
+#define VG_ENF_TEXT_HEAD 16
+#define VG_ENF_TEXT_WIN  256
+#define VG_ENF_TEXT_ARGS (VG_ENF_TEXT_WIN + VG_ENF_PFX_MAX)
+#define VG_ENF_TEXT_MAX  (VG_ENF_TEXT_HEAD + VG_ENF_TEXT_ARGS)
+struct vg_enf_text {
+	struct vg_enf_pfx_key key;
+	__u32 rule_id; /* a contains walk's match */
+	__u32 start;   /* where the text searched begins in buf */
+	__u32 len;     /* its length */
+	__u32 uid;
+	__u8 field;
+	__u8 _pad[7];
+	char buf[VG_ENF_TEXT_MAX + 8];
 };
 
 struct vg_enf_net_key {
@@ -111,6 +168,24 @@ VG_ENF_MAP_DECL struct {
 	__type(key, struct vg_enf_net_key);
 	__type(value, struct vg_enf_rule);
 } vg_enf_net SEC(".maps");
+
+#define VG_ENF_PREFIX_MAX 1024
+
+VG_ENF_MAP_DECL struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, VG_ENF_PREFIX_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct vg_enf_pfx_key);
+	__type(value, struct vg_enf_rule);
+} vg_enf_prefix SEC(".maps");
+
+/* The exec probe's texts and the prefix lookup key (too large for the stack). */
+VG_ENF_MAP_DECL struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vg_enf_text);
+} vg_enf_text SEC(".maps");
 
 /* config enforcement.allow.exe as (st_dev, st_ino) of each file: that program is never acted on. */
 struct vg_enf_exe_key {

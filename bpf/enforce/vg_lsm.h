@@ -44,13 +44,25 @@ VG_MAP_DECL struct {
 	__type(value, __u32);
 } vg_lsm_busy SEC(".maps");
 
-/* Program ids of the agent's enforcing programs (user space fills it): their links stay. */
+/*
+ * Program ids of the agent's programs, enforcing and sensor (user space fills it, from its own
+ * descriptors): their links stay.
+ */
 VG_MAP_DECL struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 256);
+	__uint(max_entries, 1024);
 	__type(key, __u32);
 	__type(value, __u32);
 } vg_lsm_own_progs SEC(".maps");
+
+/* Map ids of the agent's maps (policy, sensor, LSM; user space fills it): no one else writes them.
+ */
+VG_MAP_DECL struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u32);
+} vg_lsm_own_maps SEC(".maps");
 
 /* Which policy entry denied: its rule id and the event type it was written for. */
 struct vg_lsm_hit {

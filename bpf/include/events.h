@@ -14,7 +14,7 @@
  * user space decides the encoding. A string that was cut at its limit has its
  * bit set in `vg_hdr.truncated` (bit i = the family's string i).
  *
- * src/sensor/layout.ts mirrors these structs; test/sensor/layout.test.ts checks
+ * src/kernel/layout.ts mirrors these structs; test/kernel/layout.test.ts checks
  * every offset against the BTF of the compiled object so the two cannot drift.
  * Change a struct here, and the test tells you what to change there.
  */
@@ -30,8 +30,9 @@
 #define VG_SCRATCH_SIZE 32768 /* per-CPU buffer a record is built in before output */
 
 /*
- * Event types. The names in comments are the `evt.type` user space gives them
- * (Falco's names). Numbers are part of the wire format: append, never reorder.
+ * Event types, one row each in src/event/table.ts. The names in comments are the
+ * `evt.type` user space gives them (Falco's names). Numbers are part of the wire
+ * format: append, never reorder.
  */
 enum vg_event_type {
 	VG_EVT_NONE = 0,
@@ -49,6 +50,7 @@ enum vg_event_type {
 	VG_EVT_BPF = 11,
 	VG_EVT_USERFAULTFD = 12,
 	VG_EVT_PRCTL = 13,
+	VG_EVT_IO_URING_SETUP = 14,
 	/* credentials family: struct vg_cred */
 	VG_EVT_SETUID = 20,
 	VG_EVT_SETGID = 21,
@@ -85,6 +87,7 @@ enum vg_event_type {
 	VG_EVT_FTRUNCATE = 64,
 	VG_EVT_MOUNT = 65,
 	VG_EVT_UMOUNT2 = 66,
+	VG_EVT_OPEN_BY_HANDLE_AT = 67,
 	/* network family: struct vg_net */
 	VG_EVT_SOCKET = 80,
 	VG_EVT_CONNECT = 81,
@@ -93,6 +96,7 @@ enum vg_event_type {
 	VG_EVT_BIND = 84,
 	VG_EVT_LISTEN = 85,
 	VG_EVT_SENDTO = 86,
+	VG_EVT_RECVFROM = 87,
 	/* fd family: struct vg_dup */
 	VG_EVT_DUP2 = 100,
 	VG_EVT_DUP3 = 101,
@@ -102,7 +106,18 @@ enum vg_event_type {
 	VG_EVT_TKILL = 111,
 	VG_EVT_TGKILL = 112,
 	VG_EVT_PIDFD_SEND_SIGNAL = 113,
-	VG_EVT_MAX = 128,
+	/* more of the file family: struct vg_file */
+	VG_EVT_UTIMENSAT = 130,
+	VG_EVT_UTIMES = 131,
+	VG_EVT_SETXATTR = 132,
+	VG_EVT_LSETXATTR = 133,
+	VG_EVT_FSETXATTR = 134,
+	VG_EVT_MKNOD = 135,
+	VG_EVT_MKNODAT = 136,
+	/* more of the process family: struct vg_proc_op */
+	VG_EVT_PROCESS_VM_READV = 137,
+	VG_EVT_PROCESS_VM_WRITEV = 138,
+	VG_EVT_MAX = 160,
 };
 
 /* What an fd refers to, as the kernel sees it (vg_net, vg_dup). */
@@ -127,6 +142,8 @@ enum vg_fd_kind {
 #define VG_HDR_F_EXE_DELETED     (1u << 3) /* vg_exec: exe has no links left */
 #define VG_HDR_F_RELATIVE        (1u << 4) /* a path in the record is relative: dirpath given */
 #define VG_HDR_F_DENIED          (1u << 5) /* an LSM program refused it: retval -EPERM, deny_rule */
+#define VG_HDR_F_IO_URING        (1u << 6) /* submitted through io_uring (reported at its completion) */
+#define VG_HDR_F_KILLED          (1u << 7) /* a probe sent SIGKILL (enforcement), deny_rule */
 
 struct vg_hdr {
 	__u64 ts_ns;     /* bpf_ktime_get_boot_ns(); user space adds the boot time */
@@ -146,7 +163,7 @@ struct vg_hdr {
 	__u32 mnt_ns;   /* inode numbers of the namespaces */
 	__u32 pid_ns;
 	__u32 truncated; /* bit i: the family's string i was cut */
-	__u32 deny_rule; /* VG_HDR_F_DENIED: vg_enf_rule.rule_id; 0 = self-protection */
+	__u32 deny_rule; /* VG_HDR_F_DENIED / _KILLED: vg_enf_rule.rule_id; 0 = self-protection */
 	char comm[VG_COMM_LEN];
 };
 
@@ -214,10 +231,24 @@ struct vg_exit {
  *   memfd_create arg0 = flags; str0 = name
  *   init_module  arg0 = len; str0 = param string
  *   finit_module arg0 = fd, arg1 = flags; str0 = param string, str1 = the fd's path
- *   bpf          arg0 = cmd, arg1 = prog type (BPF_PROG_LOAD) or 0
+ *   bpf          arg0 = cmd, arg1 = prog type (BPF_PROG_LOAD) or 0, arg2 = the id of the
+ *                map, program or link the call names (by fd or by id; 0 for other commands
+ *                or an fd that is not one), arg3 = its kind (enum vg_bpf_obj)
  *   userfaultfd  arg0 = flags
  *   prctl        arg0 = option, arg1..arg3 = arg2..arg4; str0 = name (PR_SET_NAME)
+ *   io_uring_setup arg0 = entries, arg1 = the flags of its io_uring_params
+ *   process_vm_readv, process_vm_writev
+ *                arg0 = target pid, arg1 = local iovec count, arg2 = remote iovec
+ *                count, arg3 = flags (retval = bytes copied)
  */
+/* vg_proc_op arg3 of a bpf record: the kind of BPF object the call names (arg2 its id). */
+enum vg_bpf_obj {
+	VG_BPF_OBJ_NONE = 0,
+	VG_BPF_OBJ_MAP = 1,
+	VG_BPF_OBJ_PROG = 2,
+	VG_BPF_OBJ_LINK = 3,
+};
+
 struct vg_proc_op {
 	__u64 arg[4];
 	__u16 str_len[2];
@@ -239,16 +270,22 @@ struct vg_cred {
 };
 
 /*
- * File family. Strings: path, dirpath, path2, dirpath2, extra.
- *   path      as the process passed it (for fd-based calls: walked from the fd)
+ * File family. Strings: path, dirpath, path2, dirpath2, extra, real.
+ *   path      as the process passed it (for fd-based calls: walked from the fd;
+ *             open_by_handle_at and io_uring opens: empty)
  *   dirpath   when path is relative: the directory it is relative to (dirfd's
  *             path or the cwd), walked from the kernel's dentries; else empty
+ *             (a successful open has `real` instead)
  *   path2     rename/link: the new path; symlink: the link path (path = target)
  *   dirpath2  the same for path2
- *   extra     mount: the filesystem type (path = source, path2 = target)
+ *   extra     mount: the filesystem type (path = source, path2 = target);
+ *             setxattr family: the attribute's name
+ *   real      open family, on success: the path of the file opened, walked from
+ *             its dentry up through its mounts to the process's root (symlinks,
+ *             "..", /proc/PID/root resolved by the kernel's lookup)
  * Numbers:
  *   fd        open family: the new fd (= retval on success); fd-based calls: the fd
- *   dirfd     *at calls: the dirfd (AT_FDCWD = -100)
+ *   dirfd     *at calls: the dirfd (AT_FDCWD = -100); open_by_handle_at: mount_fd
  *   flags     open: open flags (creat: O_CREAT|O_WRONLY|O_TRUNC);
  *             unlinkat/renameat2/fchownat/linkat: flags; mount: mount flags;
  *             umount2: flags
@@ -256,6 +293,15 @@ struct vg_cred {
  *   uid, gid  chown family
  *   length    truncate
  *   ino, dev  the inode opened (open family, on success); dev encoded as vg_exec.exe_dev
+ *   utimensat, utimes: the times set; mode = 1 when the call passed times (0: NULL,
+ *             both "now"); length = atime seconds, uid = atime nanoseconds, ino =
+ *             mtime seconds, gid = mtime nanoseconds (utimensat's UTIME_NOW and
+ *             UTIME_OMIT kept as the kernel reads them); path NULL: fd = dirfd, path
+ *             walked from it (futimens)
+ *   setxattr, lsetxattr, fsetxattr: length = value size, flags = XATTR_* flags,
+ *             ino = the permitted capability mask the value holds when it is a
+ *             vfs_cap_data (bits 0-31 at offset 4, 32-63 at offset 12 for v2/v3)
+ *   mknod, mknodat: mode = file type and permissions, dev = the device number passed
  */
 struct vg_file {
 	__u64 length;
@@ -268,14 +314,15 @@ struct vg_file {
 	__u32 gid;
 	__u32 dev;
 	__u32 _pad;
-	__u16 str_len[5];
-	__u16 _pad2[3];
+	__u16 str_len[6];
+	__u16 _pad2[2];
 };
 #define VG_FILE_STR_PATH     0
 #define VG_FILE_STR_DIRPATH  1
 #define VG_FILE_STR_PATH2    2
 #define VG_FILE_STR_DIRPATH2 3
 #define VG_FILE_STR_EXTRA    4
+#define VG_FILE_STR_REAL     5
 
 /*
  * A socket address, normalised. For AF_INET the address is in addr[0..3]
@@ -297,6 +344,8 @@ struct vg_sockaddr {
  * sendto); for bind, `local` likewise (a bind that failed). Strings: unix
  * path (local, else the peer's, else the one the process passed).
  * sendto records only sends with an explicit destination on non-stream sockets.
+ * sendto and recvfrom also carry the data's first bytes (VG_NET_STR_DATA) when
+ * vg_snaplen asks for them (a loaded rule reads evt.buffer on that type).
  *   socket  domain, type (with SOCK_NONBLOCK/CLOEXEC as passed), protocol; fd = retval
  *   listen  fd, backlog (in `backlog`)
  *   accept  fd = the listening fd; retval = the new fd
@@ -309,10 +358,13 @@ struct vg_net {
 	__u32 type;
 	__u32 protocol;
 	__u32 backlog;
-	__u32 flags; /* accept4 / dup3 / sendto flags */
-	__u16 str_len[1];
-	__u16 _pad[3];
+	__u32 flags;      /* accept4 / dup3 / sendto / recvfrom flags */
+	__u16 str_len[2]; /* VG_NET_STR_UNIX, VG_NET_STR_DATA */
+	__u16 _pad[2];
 };
+
+#define VG_NET_STR_UNIX 0 /* a unix socket's path */
+#define VG_NET_STR_DATA 1 /* sendto / recvfrom: the data's first bytes (evt.buffer), when asked */
 
 /*
  * VG_EVT_DUP, DUP2, DUP3: what the duplicated fd is, so a shell wired to a
@@ -371,7 +423,15 @@ struct vg_stats {
 /* Agent configuration written by user space (BPF_MAP_TYPE_ARRAY `vg_config`, key 0). */
 struct vg_config {
 	__u32 agent_tgid; /* never report this process's own activity */
-	__u32 _pad;
+	/*
+	 * Bit t (t < 32): a record of type t never wakes the reader by itself
+	 * (vg_wakeup_flag): the process-table records (exec, fork, exit) of types
+	 * no loaded rule asks for, which the reader picks up with the next record
+	 * that wakes it, or its own poll.
+	 */
+	__u32 quiet;
+	/* A fork record with any of these clone flags wakes the reader all the same. */
+	__u64 clone_wake;
 };
 
 #endif /* VIGIL_EVENTS_H */

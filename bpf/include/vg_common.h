@@ -51,6 +51,13 @@ static __always_inline bool vg_is_agent(__u32 tgid) {
 	return c && c->agent_tgid && c->agent_tgid == tgid;
 }
 
+/* The clone flags that make a fork record wake the reader (vg_config.clone_wake). */
+static __always_inline __u64 vg_clone_wake(void) {
+	__u32 zero = 0;
+	struct vg_config *c = bpf_map_lookup_elem(&vg_config, &zero);
+	return c ? c->clone_wake : 0;
+}
+
 static __always_inline __u32 vg_current_tgid(void) {
 	return bpf_get_current_pid_tgid() >> 32;
 }

@@ -63,6 +63,32 @@ VG_MAP_DECL struct {
 	__type(value, struct vg_config);
 } vg_config SEC(".maps");
 
+/*
+ * Per event type, how many bytes of an I/O call's data to copy into its record
+ * (evt.buffer); 0, the default, copies none. Written by user space from the
+ * loaded rules (src/plan/capture.ts), at most VG_PATH_MAX.
+ */
+VG_MAP_DECL struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, VG_EVT_MAX);
+	__type(key, __u32);
+	__type(value, __u32);
+} vg_snaplen SEC(".maps");
+
+/*
+ * The socket prefilter (src/plan/socket-filter.ts): per domain below
+ * VG_SOCK_DOMAINS, bit t set drops a socket(2) of base type t (type & 0xf)
+ * that no loaded rule can match. All 0, the default, reports every socket.
+ */
+#define VG_SOCK_DOMAINS 64
+
+VG_MAP_DECL struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, VG_SOCK_DOMAINS);
+	__type(key, __u32);
+	__type(value, __u32);
+} vg_sock_filter SEC(".maps");
+
 /* Records are built here, then copied out with bpf_ringbuf_output(exact size). */
 VG_MAP_DECL struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR Apache-2.0) */
 /*
  * Paths from the kernel's own structures: a dentry walked up to the root,
- * crossing mounts; an fd's file; the cgroup path from kernfs nodes.
+ * crossing mounts; an fd's file; the cgroup path from kernfs nodes. A bind
+ * mount of a directory of the root's filesystem is walked through the
+ * directory's own parents: a file is named by its real path, not by where a
+ * bind mount shows it.
  *
  * A walk runs twice: first leaf to root, collecting name pointers in the
  * per-CPU `vg_walk` map (at most VG_PATH_DEPTH); then root to leaf, copying
@@ -128,6 +131,17 @@ struct vg_dwalk_ctx {
 	bool pseudo; /* ended on a dentry that is its own parent but no mount's root */
 };
 
+/* mnt (whose root dentry is root) mounts a subtree of the filesystem of the task's root mount. */
+static __always_inline bool vg_bind_of_root_fs(struct vg_dwalk_ctx *c, struct mount *mnt,
+                                               struct dentry *root) {
+	struct super_block *sb = BPF_CORE_READ(mnt, mnt.mnt_sb);
+	struct dentry *sb_root = BPF_CORE_READ(sb, s_root);
+	struct vfsmount *root_mnt = c->root_mnt;
+
+	return root != sb_root && sb == BPF_CORE_READ(root_mnt, mnt_sb) &&
+	       BPF_CORE_READ(root_mnt, mnt_root) == sb_root;
+}
+
 static long vg_dwalk_step(__u64 k, void *arg) {
 	struct vg_dwalk_ctx *c = arg;
 	struct vg_walk *w = vg_walk_get();
@@ -161,6 +175,15 @@ static long vg_dwalk_step(__u64 k, void *arg) {
 			}
 			c->cut = false;
 			return 1;
+		}
+		/*
+		 * A bind mount of a subtree of the filesystem the process's root is on
+		 * (/etc bound on /mnt/e): the file's real path goes on up through its
+		 * own directories, under the root mount, rather than through /mnt/e.
+		 */
+		if (vg_bind_of_root_fs(c, mnt, root)) {
+			c->mnt = vg_real_mount(c->root_mnt);
+			return 0;
 		}
 		c->d = BPF_CORE_READ(mnt, mnt_mountpoint);
 		c->mnt = up;

@@ -18,6 +18,7 @@ struct vg_rec {
 	__u8 *buf;   /* the scratch buffer: header at 0 */
 	__u16 *lens; /* the payload's str_len[] */
 	__u32 off;   /* where the next string goes = record length so far */
+	bool loud;   /* wakes the reader even when its type is quiet (vg_wakeup_flag) */
 };
 
 static __always_inline struct vg_hdr *vg_rec_hdr(struct vg_rec *r) {
@@ -36,6 +37,7 @@ static __always_inline void *vg_rec_begin(struct vg_rec *r, __u16 type, __s64 re
 	}
 	r->buf = s->buf;
 	r->lens = NULL;
+	r->loud = false;
 	vg_hdr_fill((struct vg_hdr *)s->buf, type, retval);
 	__builtin_memset(s->buf + sizeof(struct vg_hdr), 0, payload_size);
 	r->off = sizeof(struct vg_hdr) + payload_size;
@@ -118,13 +120,16 @@ static __always_inline void vg_str_bytes(struct vg_rec *r, int i, const void *sr
 
 /*
  * Waking the reader costs more than building the record (an irq_work and,
- * in a VM, an IPI: 5 us against 0.8 us for an openat record, measured here),
- * so not every record wakes it. A record wakes the reader when
+ * in a VM, an IPI), so not every record wakes it. A record wakes the reader
+ * when
  *  - it takes the unread data across a multiple of VG_WAKEUP_BYTES (a power
  *    of 2): while the reader is behind, that keeps it going; a multiple
  *    rather than one threshold, or two CPUs racing past it would both skip;
  *  - or this CPU has not woken it for VG_WAKEUP_NS: the first record after a
- *    quiet spell is read at once, whatever its size (alert latency).
+ *    quiet spell is read at once, whatever its size (alert latency), unless
+ *    its type is quiet (vg_config.quiet: a process-table record no loaded
+ *    rule asks for, which waits for the next record that wakes the reader or
+ *    its own poll, in ring order, so the table is current for that record).
  * The records in between are read by the reader's own polls: it polls every
  * millisecond while records keep coming (native/src/ring_reader.cc), so no
  * record waits more than about VG_WAKEUP_NS for it. At most 1,000 wakeups
@@ -133,19 +138,23 @@ static __always_inline void vg_str_bytes(struct vg_rec *r, int i, const void *sr
 #define VG_WAKEUP_SHIFT 16      /* 64 KiB */
 #define VG_WAKEUP_NS    1000000 /* 1 ms */
 
-static __always_inline __u64 vg_wakeup_flag(__u64 size, __u64 now) {
+static __always_inline __u64 vg_wakeup_flag(__u64 size, __u64 now, __u32 type, bool loud) {
 	__u64 unread = bpf_ringbuf_query(&vg_events, BPF_RB_AVAIL_DATA);
+	struct vg_config *c;
 	__u32 zero = 0;
 	__u64 *last;
 
 	if ((unread >> VG_WAKEUP_SHIFT) != ((unread + size) >> VG_WAKEUP_SHIFT))
 		return BPF_RB_FORCE_WAKEUP;
 	last = bpf_map_lookup_elem(&vg_wakeup, &zero);
-	if (last && now - *last >= VG_WAKEUP_NS) {
-		*last = now;
-		return BPF_RB_FORCE_WAKEUP;
-	}
-	return BPF_RB_NO_WAKEUP;
+	if (!last || now - *last < VG_WAKEUP_NS)
+		return BPF_RB_NO_WAKEUP;
+	/* Only a record about to wake the reader pays for the quiet check. */
+	c = bpf_map_lookup_elem(&vg_config, &zero);
+	if (!loud && c && type < 32 && (c->quiet >> type) & 1)
+		return BPF_RB_NO_WAKEUP;
+	*last = now;
+	return BPF_RB_FORCE_WAKEUP;
 }
 
 /* Output the record with its exact length; count it, or count the drop. */
@@ -161,7 +170,8 @@ static __always_inline int vg_rec_send(struct vg_rec *r) {
 	if (size > VG_SCRATCH_SIZE)
 		goto fail;
 	h->size = size;
-	if (bpf_ringbuf_output(&vg_events, r->buf, size, vg_wakeup_flag(size, h->ts_ns))) {
+	if (bpf_ringbuf_output(&vg_events, r->buf, size,
+	                       vg_wakeup_flag(size, h->ts_ns, h->type, r->loud))) {
 		if (s)
 			s->dropped++;
 		return 0;

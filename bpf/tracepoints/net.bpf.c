@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR Apache-2.0) */
 /*
- * Network family: socket, connect, accept, accept4, bind, listen, sendto.
+ * Network family: socket, connect, accept, accept4, bind, listen, sendto, recvfrom.
  * Addresses come from the socket as the kernel has it after the call; where
  * the socket has none yet (a connect that failed or is in progress, a bind
  * that failed, an unconnected datagram sendto) from the sockaddr the process
@@ -13,6 +13,24 @@ static __always_inline void vg_net_sock_facts(struct vg_net *n, struct sock *sk)
 	n->type = BPF_CORE_READ(sk, sk_type);
 	n->protocol = BPF_CORE_READ(sk, sk_protocol);
 	vg_sock_ends(sk, &n->local, &n->remote);
+}
+
+/* The first bytes of the data a sendto sent or a recvfrom received, as many as vg_snaplen asks. */
+static __always_inline void vg_net_data(struct vg_rec *r, __u32 type, const void *buf, long ret) {
+	__u32 *snaplen = bpf_map_lookup_elem(&vg_snaplen, &type);
+
+	if (!snaplen || *snaplen == 0 || ret <= 0)
+		return;
+	vg_str_bytes(r, VG_NET_STR_DATA, buf, ret, *snaplen, true);
+}
+
+/* recvfrom's address length is passed by pointer. */
+static __always_inline __u32 vg_user_socklen(const void *p) {
+	__u32 len = 0;
+
+	if (p)
+		bpf_probe_read_user(&len, sizeof(len), p);
+	return len;
 }
 
 static __always_inline int vg_net_exit(struct trace_event_raw_sys_exit *ctx, __u16 type) {
@@ -65,6 +83,12 @@ static __always_inline int vg_net_exit(struct trace_event_raw_sys_exit *ctx, __u
 		fallback = &n->remote;
 		n->flags = a.args[3];
 		break;
+	case VG_EVT_RECVFROM:
+		uaddr = (void *)a.args[4];
+		ulen = ret >= 0 ? vg_user_socklen((void *)a.args[5]) : 0;
+		fallback = &n->remote;
+		n->flags = a.args[3];
+		break;
 	}
 	if (!sk)
 		sk = vg_file_sock(vg_fd_file(n->fd));
@@ -72,11 +96,13 @@ static __always_inline int vg_net_exit(struct trace_event_raw_sys_exit *ctx, __u
 	if (fallback && vg_sockaddr_empty(fallback))
 		vg_user_sockaddr(fallback, uaddr, ulen);
 	if (n->domain == VG_AF_UNIX) {
-		vg_str_unix_sock(&r, 0, sk);
-		if (n->str_len[0] == 0 && uaddr && ulen > sizeof(__u16))
-			vg_str_unix_addr(&r, 0, (const char *)uaddr + sizeof(__u16),
+		vg_str_unix_sock(&r, VG_NET_STR_UNIX, sk);
+		if (n->str_len[VG_NET_STR_UNIX] == 0 && uaddr && ulen > sizeof(__u16))
+			vg_str_unix_addr(&r, VG_NET_STR_UNIX, (const char *)uaddr + sizeof(__u16),
 			                 ulen - sizeof(__u16), true);
 	}
+	if (type == VG_EVT_SENDTO || type == VG_EVT_RECVFROM)
+		vg_net_data(&r, type, (const void *)a.args[1], ret);
 	return vg_rec_send(&r);
 }
 
@@ -90,7 +116,29 @@ static __always_inline int vg_net_exit(struct trace_event_raw_sys_exit *ctx, __u
 	VG_SYSCALL_ENTER(name, name, type, nargs)                                                  \
 	VG_NET_EXIT(name, type)
 
-VG_NET(socket, VG_EVT_SOCKET, 3)
+/*
+ * Every TCP connection starts with a socket(2): a socket whose (domain, base
+ * type) no loaded rule can match (vg_sock_filter) is not stashed, so its exit
+ * builds no record. Flags other than SOCK_NONBLOCK and SOCK_CLOEXEC, or a
+ * domain past the map, are always reported.
+ */
+#define VG_SOCK_TYPE_FLAGS (00004000 | 02000000)
+
+SEC("tracepoint/syscalls/sys_enter_socket")
+int enter_socket(struct trace_event_raw_sys_enter *ctx) {
+	__u32 domain = ctx->args[0];
+	__u32 type = ctx->args[1];
+	__u32 *drop;
+
+	if (domain < VG_SOCK_DOMAINS && (type & ~0xfu & ~VG_SOCK_TYPE_FLAGS) == 0) {
+		drop = bpf_map_lookup_elem(&vg_sock_filter, &domain);
+		if (drop && (*drop >> (type & 0xf)) & 1)
+			return 0;
+	}
+	return vg_stash_args(ctx, VG_EVT_SOCKET, 3);
+}
+
+VG_NET_EXIT(socket, VG_EVT_SOCKET)
 VG_NET(connect, VG_EVT_CONNECT, 3)
 VG_NET(accept, VG_EVT_ACCEPT, 3)
 VG_NET(accept4, VG_EVT_ACCEPT4, 4)
@@ -115,3 +163,9 @@ int enter_sendto(struct trace_event_raw_sys_enter *ctx) {
 }
 
 VG_NET_EXIT(sendto, VG_EVT_SENDTO)
+
+/*
+ * recvfrom is hot, and attached only when a loaded rule can match it: every
+ * call is stashed, and its data copied only as vg_snaplen asks.
+ */
+VG_NET(recvfrom, VG_EVT_RECVFROM, 6)

@@ -2,9 +2,12 @@
 /*
  * Process family: exec, fork, exit from the scheduler tracepoints; chdir,
  * setns, unshare, ptrace, memfd_create, init_module, finit_module, bpf,
- * userfaultfd and prctl from their syscall tracepoints.
+ * userfaultfd, prctl, process_vm_readv and process_vm_writev from their
+ * syscall tracepoints.
  */
 #include "vg_path.h"
+#include "vg_bpf_obj.h"
+#define VG_ENFORCE_EXEC /* vg_enforce_exec and its global function are defined here */
 #include "../enforce/vg_enforce.h"
 
 #define VG_PR_SET_NAME    15
@@ -141,7 +144,7 @@ int BPF_PROG(sched_exec, struct task_struct *p, pid_t old_pid, struct linux_binp
 	             BPF_CORE_READ(mm, env_end) - BPF_CORE_READ(mm, env_start), VG_ENV_MAX, true);
 	vg_str_cwd(&r, VG_EXEC_STR_CWD);
 	vg_str_cgroup(&r, VG_EXEC_STR_CGROUP, t);
-	vg_enforce_rec(&r, VG_EVT_EXECVE, sizeof(*e));
+	vg_enforce_exec(&r, sizeof(*e), t);
 	return vg_rec_send(&r);
 }
 
@@ -209,6 +212,7 @@ int BPF_PROG(sched_fork, struct task_struct *parent, struct task_struct *child) 
 	f->child_pid = child->tgid;
 	f->child_vpid = vg_task_upid(child).nr;
 	f->clone_flags = vg_clone_flags();
+	r.loud = (f->clone_flags & vg_clone_wake()) != 0;
 	return vg_rec_send(&r);
 }
 
@@ -228,6 +232,70 @@ int BPF_PROG(sched_exit, struct task_struct *p) {
 	x->start_ns = p->group_leader->start_boottime;
 	x->exit_code = p->exit_code;
 	return vg_rec_send(&r);
+}
+
+/*
+ * bpf(2) commands that name an object, and where their union bpf_attr holds its fd or id (UAPI
+ * offsets, stable): map fd at 0 (element calls, freeze), at 36 (batch calls: batch.map_fd);
+ * program or link fd at 0 (test run, bind map, link update/detach, info by fd); attach_bpf_fd at
+ * 4 (prog detach); bpf_fd at 8 (obj pin); an id at 0 (the GET_FD_BY_ID calls).
+ */
+static __always_inline int vg_bpf_fd_offset(__u64 cmd) {
+	switch (cmd) {
+	case 1:
+	case 2:
+	case 3:
+	case 4: /* MAP_LOOKUP/UPDATE/DELETE_ELEM, MAP_GET_NEXT_KEY */
+	case 10:
+	case 15: /* PROG_TEST_RUN, OBJ_GET_INFO_BY_FD */
+	case 21:
+	case 22: /* MAP_LOOKUP_AND_DELETE_ELEM, MAP_FREEZE */
+	case 29:
+	case 34:
+	case 35: /* LINK_UPDATE, LINK_DETACH, PROG_BIND_MAP */
+		return 0;
+	case 9: /* PROG_DETACH */
+		return 4;
+	case 6: /* OBJ_PIN */
+		return 8;
+	case 24:
+	case 25:
+	case 26:
+	case 27: /* MAP_*_BATCH */
+		return 36;
+	}
+	return -1;
+}
+
+/* The BPF object fd refers to: its kind in *kind and its id; 0 for any other file. */
+static __always_inline __u32 vg_bpf_fd_object(__u32 fd, __u64 *kind) {
+	struct file *f = vg_fd_file(fd);
+	__u32 k = vg_bpf_file_kind(f);
+
+	if (k == VG_BPF_OBJ_NONE)
+		return 0;
+	*kind = k;
+	return vg_bpf_file_id(f, k);
+}
+
+/* bpf(2): the id (and kind, in *kind) of the map, program or link the call names; else 0. */
+static __always_inline __u32 vg_bpf_target(__u64 cmd, void *attr, __u64 *kind) {
+	__u32 v = 0;
+	int off;
+
+	switch (cmd) {
+	case 13: /* PROG_GET_FD_BY_ID */
+	case 14: /* MAP_GET_FD_BY_ID */
+	case 30: /* LINK_GET_FD_BY_ID */
+		if (bpf_probe_read_user(&v, sizeof(v), attr) != 0)
+			return 0;
+		*kind = cmd == 13 ? VG_BPF_OBJ_PROG : cmd == 14 ? VG_BPF_OBJ_MAP : VG_BPF_OBJ_LINK;
+		return v;
+	}
+	off = vg_bpf_fd_offset(cmd);
+	if (off < 0 || bpf_probe_read_user(&v, sizeof(v), attr + off) != 0)
+		return 0;
+	return vg_bpf_fd_object(v, kind);
 }
 
 /* The record of a vg_proc_op syscall that returned ret, with its arguments `a`; `stash` says which
@@ -292,6 +360,23 @@ static __always_inline int vg_proc_op_send(long ret, __u32 stash, __u16 type,
 		if (a.args[0] == VG_BPF_PROG_LOAD &&
 		    bpf_probe_read_user(&prog_type, sizeof(prog_type), (void *)a.args[1]) == 0)
 			p->arg[1] = prog_type;
+		p->arg[2] = vg_bpf_target(a.args[0], (void *)a.args[1], &p->arg[3]);
+		break;
+	case VG_EVT_IO_URING_SETUP: {
+		__u32 ring_flags = 0;
+
+		/* struct io_uring_params: sq_entries, cq_entries, flags. */
+		p->arg[0] = a.args[0];
+		bpf_probe_read_user(&ring_flags, sizeof(ring_flags), (void *)a.args[1] + 8);
+		p->arg[1] = ring_flags;
+		break;
+	}
+	case VG_EVT_PROCESS_VM_READV:
+	case VG_EVT_PROCESS_VM_WRITEV:
+		p->arg[0] = a.args[0];
+		p->arg[1] = a.args[2];
+		p->arg[2] = a.args[4];
+		p->arg[3] = a.args[5];
 		break;
 	case VG_EVT_PRCTL:
 		p->arg[0] = a.args[0];
@@ -332,6 +417,10 @@ VG_PROC_OP(finit_module, finit_module, VG_EVT_FINIT_MODULE, VG_EVT_FINIT_MODULE,
 VG_PROC_OP(bpf, bpf, VG_EVT_BPF, VG_EVT_BPF, 3)
 VG_PROC_OP(userfaultfd, userfaultfd, VG_EVT_USERFAULTFD, VG_EVT_USERFAULTFD, 1)
 VG_PROC_OP(prctl, prctl, VG_EVT_PRCTL, VG_EVT_PRCTL, 5)
+VG_PROC_OP(io_uring_setup, io_uring_setup, VG_EVT_IO_URING_SETUP, VG_EVT_IO_URING_SETUP, 2)
+VG_PROC_OP(process_vm_readv, process_vm_readv, VG_EVT_PROCESS_VM_READV, VG_EVT_PROCESS_VM_READV, 6)
+VG_PROC_OP(process_vm_writev, process_vm_writev, VG_EVT_PROCESS_VM_WRITEV, VG_EVT_PROCESS_VM_WRITEV,
+           6)
 
 /*
  * init_module and finit_module where the kernel has no tracepoints for them
@@ -356,8 +445,8 @@ struct pt_regs___arm64_nr {
 #ifdef VG_NR_INIT_MODULE
 /*
  * Exit only, the arguments read from the registers saved at entry (as the open family does): a
- * program on every syscall costs its dispatch whatever it does, and a sys_enter twin doubled that
- * (about 0.2 us per open/close pair here, for a call that never succeeds on such a kernel).
+ * program on every syscall costs its dispatch whatever it does, and a sys_enter twin would double
+ * that, for a call that never succeeds on such a kernel (docs/performance.md, floors).
  * tp_btf, not raw_tracepoint: regs is a BTF pointer, so the syscall number is one load rather
  * than a bpf_probe_read_kernel() call on every syscall of the host.
  */

@@ -2,7 +2,7 @@
 /*
  * The open prefilter: the exit_open* programs ask vg_open_wanted() before
  * they build a record, and drop opens no loaded rule can match. User space
- * (src/sensor/open-filter.ts) derives from the rules what an open must look
+ * (src/plan/open-filter.ts) derives from the rules what an open must look
  * like to possibly match, and writes it here:
  *
  *   vg_of_slot[gen & 1]  whether the filter is on, the flag need of rules
@@ -11,7 +11,14 @@
  *                        components;
  *   vg_of_prefix         LPM trie: generation byte + path prefix (an exact
  *                        path ends with its NUL) -> flag need;
- *   vg_of_suffix         LPM trie: generation byte + reversed path suffix.
+ *   vg_of_suffix         LPM trie: generation byte + reversed path suffix;
+ *   vg_of_ident          hash: (device, inode) of every exact path the rules
+ *                        name that exists, and of every directory a prefix
+ *                        names (/etc/) -> flag need. An open the path tests
+ *                        drop is still reported when the file it opened is
+ *                        one of these, or lies below one of these
+ *                        directories (vg_of_cfg.dirs > 0), whatever path,
+ *                        link or mount it was reached through.
  *
  * A reload fills the other generation, then flips vg_of_cfg.gen (one u32),
  * then deletes the old entries: a program sees one whole generation.
@@ -47,8 +54,8 @@ struct vg_of_need {
 #define VG_OF_SUFFIX_ALWAYS 2u
 
 /*
- * The tries cost most of the filter's time (two LPM lookups: some 400 ns of
- * 700, measured), so each has a bloom bitmap in front: pbloom holds the
+ * The tries cost most of the filter's time (two LPM lookups), so each has a
+ * bloom bitmap in front: pbloom holds the
  * hash of every trie prefix cut after its last '/' (and of every exact path
  * with its NUL), sbloom the hash of every suffix's last 3 bytes, each once
  * per access mode its entry's need allows. A path whose '/'-ended prefixes
@@ -66,8 +73,11 @@ struct vg_of_slot {
 
 struct vg_of_cfg {
 	__u32 gen;
-	__u32 _pad;
+	__u32 dirs; /* directory entries in vg_of_ident: 0 = no ancestor walk */
 };
+
+/* Ancestors of an opened file looked up in vg_of_ident (a deeper one is not judged by them). */
+#define VG_OF_ANCESTORS 24
 
 /* Per CPU: the path forwards and reversed, and the scan's state (in map memory: see vg_path.h). */
 struct vg_of_buf {
@@ -78,6 +88,13 @@ struct vg_of_buf {
 	__u32 clen;
 	__u32 cdots;
 	__u32 ph; /* FNV-1a of the path so far, from its leading '/' */
+};
+
+/* A file by identity: inode and device (encoded as stat(2) gives st_dev). */
+struct vg_of_ident_key {
+	__u64 ino;
+	__u32 dev;
+	__u32 _pad;
 };
 
 /* Opens judged by the filter: dropped, and reported. */
@@ -115,6 +132,13 @@ VG_MAP_DECL struct {
 	__type(key, struct vg_of_key);
 	__type(value, struct vg_of_need);
 } vg_of_suffix SEC(".maps");
+
+VG_MAP_DECL struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VG_OF_ENTRIES);
+	__type(key, struct vg_of_ident_key);
+	__type(value, struct vg_of_need);
+} vg_of_ident SEC(".maps");
 
 VG_MAP_DECL struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -213,14 +237,12 @@ static __always_inline long vg_of_byte(struct vg_of_scan *s, struct vg_of_buf *b
 
 /*
  * bpf_loop() body: VG_OF_STEP_BYTES bytes of the path per call. The scan runs
- * for every open a rule could want, and a call per byte cost ~10 ns a byte
- * here (call, return thunk); the map values come in the loop's context, as a
- * lookup of each per byte cost as much again. exit_openat for a 13-byte path,
- * whole program: 480 ns with a call and two lookups per byte, 378 with 4 bytes
- * a call, 363 with 8. A plain bounded loop was 332 ns, but the verifier walks it
- * once per possible length, each way out with the rest of the program: 120,000
- * instructions per open program, more than the 6.1 guest under qemu verified
- * in the 150 s its agent has to start. 4 bytes: 25,000 (13,000 with 1).
+ * for every open a rule could want and each call costs a call and a return
+ * thunk, so a call takes several bytes; the map values come in the loop's
+ * context rather than a lookup per call. Not a plain bounded loop: the
+ * verifier walks that once per possible length with the rest of the program,
+ * too many instructions for the slowest supported guest to verify in time
+ * (check with scripts/verifier-stats.c; figures in docs/performance.md).
  */
 #define VG_OF_STEP_BYTES 4
 static long vg_of_step(__u64 i, void *arg) {
@@ -314,9 +336,71 @@ static __always_inline bool vg_open_judge(const char *upath, __u32 flags, long r
 	return vg_of_need_ok(n, flags, ret);
 }
 
-/* Whether an open of upath with these flags and this result is reported (counted either way). */
-static __always_inline bool vg_open_wanted(const char *upath, __u32 flags, long ret) {
-	bool want = vg_open_judge(upath, flags, ret);
+struct vg_of_anc_ctx {
+	struct dentry *d;
+	struct vg_of_ident_key k;
+	__u32 flags;
+	long ret;
+	bool hit;
+};
+
+/* bpf_loop() body: one ancestor directory of the file, looked up by identity. */
+static long vg_of_anc_step(__u64 i, void *arg) {
+	struct vg_of_anc_ctx *c = arg;
+	struct dentry *d = c->d;
+	struct dentry *parent = BPF_CORE_READ(d, d_parent);
+
+	if (!parent || parent == d)
+		return 1;
+	c->d = parent;
+	c->k.ino = BPF_CORE_READ(parent, d_inode, i_ino);
+	if (vg_of_need_ok(bpf_map_lookup_elem(&vg_of_ident, &c->k), c->flags, c->ret)) {
+		c->hit = true;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * The file lies below a directory a rule's prefix names: its dentry's parents
+ * (on the file's own filesystem, where a directory has one parent) are looked
+ * up. Only when such directories exist.
+ */
+static __always_inline bool vg_open_below(struct file *file, __u32 dev, __u32 flags, long ret) {
+	__u32 zero = 0;
+	struct vg_of_cfg *cfg = bpf_map_lookup_elem(&vg_of_cfg, &zero);
+	struct vg_of_anc_ctx c = {.flags = flags, .ret = ret};
+
+	if (!cfg || !cfg->dirs)
+		return false;
+	c.d = BPF_CORE_READ(file, f_path.dentry);
+	c.k.dev = dev;
+	bpf_loop(VG_OF_ANCESTORS, vg_of_anc_step, &c, 0);
+	return c.hit;
+}
+
+/* The file opened is one the rules name (vg_of_ident), or lies below such a directory, and the
+ * open meets its need. */
+static __always_inline bool vg_open_ident(struct file *file, __u32 flags, long ret) {
+	struct inode *ino = BPF_CORE_READ(file, f_inode);
+	struct vg_of_ident_key k = {};
+
+	if (!ino)
+		return false;
+	k.ino = BPF_CORE_READ(ino, i_ino);
+	k.dev = vg_encode_dev(BPF_CORE_READ(ino, i_sb, s_dev));
+	if (vg_of_need_ok(bpf_map_lookup_elem(&vg_of_ident, &k), flags, ret))
+		return true;
+	return vg_open_below(file, k.dev, flags, ret);
+}
+
+/*
+ * Whether an open of upath with these flags and this result, which opened
+ * `file` (NULL when it failed), is reported (counted either way).
+ */
+static __always_inline bool vg_open_wanted(const char *upath, __u32 flags, long ret,
+                                           struct file *file) {
+	bool want = vg_open_judge(upath, flags, ret) || (file && vg_open_ident(file, flags, ret));
 
 	vg_of_count(want);
 	return want;

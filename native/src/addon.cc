@@ -1,5 +1,5 @@
 // vigil's libbpf loader addon: a thin, generic binding (no policy). The TypeScript facade
-// src/sensor/bpf-object.ts is its only user and documents the API.
+// src/kernel/bpf-object.ts is its only user and documents the API.
 #include "addon_data.h"
 #include "bpf_object.h"
 #include "errors.h"

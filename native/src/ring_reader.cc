@@ -6,6 +6,7 @@
 #include <linux/bpf.h>
 
 #include <poll.h>
+#include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/eventfd.h>
@@ -24,10 +25,10 @@ namespace {
 constexpr int kRun = 0;
 constexpr int kDrain = 1;
 constexpr int kAbort = 2;
-// A safety net only: every wakeup of a thread costs 40-90 us of CPU on this project's VMs (the
-// timer and the switch), so an idle reader must not poll often (at 4 ms it used 1.7% of a core
-// with nothing to read). A record that does not wake the reader is one its CPU wrote within 1 ms
-// of a record that did (bpf/include/vg_record.h), so the one poll after data below picks it up.
+// A safety net only: every wakeup of a thread costs CPU (the timer and the switch), so an idle
+// reader must not poll often. A record that does not wake the reader is one its CPU wrote within
+// 1 ms of a record that did (bpf/include/vg_record.h), so the one poll after data below picks it
+// up.
 constexpr int kIdlePollMs = 50;
 // After a read that found records, the reader reads once more this much later: it catches the
 // records their producers did not wake it for (written up to 1 ms after one that did).
@@ -39,8 +40,8 @@ constexpr uint64_t kActiveHoldNs = kActivePollMs * 1000000ull;
 // this large, which 5 ms of records at any rate the probes reach do not fill.
 constexpr size_t kMuteMinRingBytes = 4u << 20;
 // flushWhenIdle hands a batch over once it is this old, not at once: every handover wakes the
-// JavaScript thread (measured here: ~150 us of its CPU each), and at a few thousand events/s
-// handing each poll's two or three records over cost the agent 1 ms of CPU per fork+exec.
+// JavaScript thread, and at a few thousand events/s handing over each poll's two or three records
+// costs the agent more than the records do.
 constexpr uint64_t kIdleFlushMinNs = 2000000ull;
 // The clock is read once per this many records while the ring keeps producing.
 constexpr uint32_t kClockEvery = 64;
@@ -75,7 +76,7 @@ struct RingReaderState {
 	RingReaderOptions options;
 	// The ring, mapped by hand rather than with libbpf's ring_buffer: libbpf maps the data
 	// pages twice (so a record that wraps reads as one piece), which counts the ring twice in
-	// the agent's RSS (32 MiB for the default 16 MiB ring). Here they are mapped once and a
+	// the agent's RSS. Here they are mapped once and a
 	// wrapping record is copied in two pieces.
 	int mapFd = -1;
 	size_t pageSize = 0;
@@ -291,6 +292,8 @@ int TimeoutMs(const RingReaderState *s) {
 
 void Run(RingReaderState *s) {
 	epoll_event events[2];
+	// Named: per-thread CPU and wakeups (/proc/PID/task/*/comm) tell it from V8's threads.
+	pthread_setname_np(pthread_self(), "vigil-ring");
 	while (true) {
 		int request = s->request.load();
 		if (request == kAbort)

@@ -1,17 +1,23 @@
 /**
- * `vigil doctor [--json]`: one line per check, with what it means for detection
- * and enforcement. Exits 1 only when vigil cannot run at all on this host.
+ * `vigil doctor [--config F] [--json]`: one line per check, with what it means for detection and
+ * enforcement, and the configuration and its rules loaded as `vigil run` loads them.
+ * Exit 0 ready, 1 vigil cannot run on this host, 2 the configuration is invalid (run below).
  */
-import { probeKernelFeatures, type CheckStatus, type KernelFeatures } from '../sensor/kernel-features.js';
-import { loadConfig } from '../config/index.js';
-import { loadRuleset } from '../engine/load.js';
+import { probeKernelFeatures, type CheckStatus, type KernelFeatures } from '../kernel/kernel-features.js';
+import { loadConfig, type VigilConfig } from '../config/index.js';
+import { agentLoadOptions, agentRulePaths } from '../agent/rule-paths.js';
+import { loadRuleset } from '../engine/load-ruleset.js';
 import {
   formatOpenFilter,
   formatProbeReasons,
+  moduleLoadReport,
   probeReasons,
   type ProbeReason,
 } from '../sensor/probe-report.js';
-import { deriveOpenFilter } from '../sensor/open-filter.js';
+import { deriveOpenFilter } from '../plan/open-filter.js';
+import { deriveSocketFilter, formatSocketFilter } from '../plan/socket-filter.js';
+import { podSourceReport } from '../sensor/k8s-pods.js';
+import { runtimeChecks } from '../sensor/runtime/doctor-report.js';
 
 export interface DoctorOptions {
   json?: boolean;
@@ -34,43 +40,95 @@ export function formatReport(report: KernelFeatures): string {
   return lines.join('\n') + '\n';
 }
 
-export async function run(opts: DoctorOptions): Promise<number> {
-  // The configured ring buffer size is what the doctor tries to allocate; a bad config is reported, not fatal.
-  let ringBufferBytes: number | undefined;
-  let podsDir: string | undefined;
-  let rulePaths: string[] = [];
-  let configNote = '';
+/** What the configuration gives the doctor, and every reason `vigil run` would refuse it. */
+interface ConfigCheck {
+  file: string | null;
+  ringBufferBytes?: number;
+  podsDir?: string;
+  moduleLoadFallback?: boolean;
+  containers?: VigilConfig['containers'];
+  /** The rule paths the configuration names (the probes are listed for these). */
+  namedRules: string[];
+  probes: ProbeReason[] | null;
+  openFilter: string | null;
+  socketFilter: string | null;
+  errors: string[];
+}
+
+/** Loads the configuration and the rules `vigil run` would load with it, as it would (trust checks included). */
+function checkConfig(path: string | undefined): ConfigCheck {
+  const check: ConfigCheck = {
+    file: path ?? null,
+    namedRules: [],
+    probes: null,
+    openFilter: null,
+    socketFilter: null,
+    errors: [],
+  };
+  let config: VigilConfig;
   try {
-    const { config } = loadConfig(opts.config);
-    ringBufferBytes = config.sensors.ring_buffer_bytes;
-    podsDir = config.kubernetes.pods_dir;
-    rulePaths = config.rules.paths;
+    const loaded = loadConfig(path);
+    config = loaded.config;
+    check.file = loaded.file;
   } catch (err) {
-    configNote = `config: ${(err as Error).message}\n`;
+    check.errors.push(`config: ${(err as Error).message}`);
+    return check;
   }
-  const report = await probeKernelFeatures({ ringBufferBytes, podsDir });
-  // The probes `vigil run` would attach with these rules, and the rules that need each one.
-  let probes: ProbeReason[] | null = null;
-  let openFilter: string | null = null;
+  check.ringBufferBytes = config.sensors.ring_buffer_bytes;
+  check.podsDir = config.kubernetes.pods_dir;
+  check.moduleLoadFallback = config.sensors.module_load_fallback;
+  check.containers = config.containers;
+  check.namedRules = config.rules.paths;
   try {
-    if (rulePaths.length > 0) {
-      const rs = loadRuleset(rulePaths);
-      probes = probeReasons(rs.enabledRules, rs.eventTypes());
-      openFilter = formatOpenFilter(deriveOpenFilter(rs.enabledRules));
+    const rs = loadRuleset(agentRulePaths(undefined, config), 'first', agentLoadOptions(config, true));
+    if (check.namedRules.length > 0) {
+      check.probes = probeReasons(rs.enabledRules, rs.eventTypes());
+      check.openFilter = formatOpenFilter(deriveOpenFilter(rs.enabledRules));
+      check.socketFilter = formatSocketFilter(deriveSocketFilter(rs.enabledRules));
     }
   } catch (err) {
-    configNote += `rules: ${(err as Error).message.split('\n')[0]}\n`;
+    check.errors.push(`rules: ${(err as Error).message}`);
   }
+  return check;
+}
+
+/**
+ * Exit 0: vigil can run here with this configuration; 1: it cannot run on this host (the FAIL
+ * lines); 2: the configuration or a rule file it loads is invalid, what `vigil run` refuses before
+ * it touches the kernel, so it is reported first.
+ */
+export async function run(opts: DoctorOptions): Promise<number> {
+  const cfg = checkConfig(opts.config);
+  const report = await probeKernelFeatures({ ringBufferBytes: cfg.ringBufferBytes });
+  const pods = podSourceReport(cfg.podsDir ?? '/var/log/pods');
+  report.checks.push({ id: 'k8s_metadata', title: 'pod metadata', status: 'info', ...pods });
+  const modules = moduleLoadReport(cfg.moduleLoadFallback ?? false);
+  report.checks.push({ id: 'module_events', title: 'module loading', ...modules });
+  const c = cfg.containers;
+  report.checks.push(
+    ...(await runtimeChecks(c?.runtimes ?? [], c?.lookup_timeout_ms ?? 2000, c?.enabled ?? true)),
+  );
+  const { probes, openFilter, socketFilter } = cfg;
+  const config = { file: cfg.file, valid: cfg.errors.length === 0, errors: cfg.errors };
   if (opts.json) {
-    process.stdout.write(JSON.stringify({ ...report, probes, openFilter }) + '\n');
+    process.stdout.write(JSON.stringify({ ...report, probes, openFilter, socketFilter, config }) + '\n');
   } else {
     process.stdout.write(formatReport(report));
     if (probes !== null) {
-      process.stdout.write(`\nprobes for the rules in ${rulePaths.join(', ')} (event type: why it is on)\n`);
+      process.stdout.write(
+        `\nprobes for the rules in ${cfg.namedRules.join(', ')} (event type: why it is on)\n`,
+      );
       for (const line of formatProbeReasons(probes)) process.stdout.write(`  ${line}\n`);
       process.stdout.write(`  open prefilter: ${openFilter}\n`);
+      process.stdout.write(`  socket prefilter: ${socketFilter}\n`);
+    }
+    if (!config.valid) {
+      process.stdout.write(
+        `\nvigil run would refuse the configuration ${cfg.file ?? '(defaults)'}: errors on stderr\n`,
+      );
     }
   }
-  if (configNote) process.stderr.write(configNote);
+  for (const e of cfg.errors) process.stderr.write(`vigil doctor: ${e}\n`);
+  if (!config.valid) return 2;
   return report.canRun ? 0 : 1;
 }

@@ -5,7 +5,8 @@
  */
 import type { VigilEvent } from '../event/types.js';
 import { eventToJson } from '../event/json.js';
-import { formatEventTime } from '../engine/alert.js';
+import { formatEventTime } from '../event/time.js';
+import { outputWriter, OutputClosedError } from './stdout-writer.js';
 import { parseTypes, stderrLogger, streamUntilSignal } from '../sensor/stream.js';
 import { SensorUnavailable } from '../sensor/sensor.js';
 
@@ -45,14 +46,27 @@ export async function run(opts: EventsOptions): Promise<number> {
     return 1;
   }
   const format = opts.json ? eventToJson : formatEventLine;
+  const write = outputWriter();
+  // A reader that has gone (`vigil events | head`) stops the stream quietly, as a signal does.
+  let readerGone: () => void = () => undefined;
+  const until = new Promise<void>((resolve) => (readerGone = resolve));
+  let failure: Error | undefined;
   const { code } = await streamUntilSignal({
     types,
     log: stderrLogger(),
+    until,
     onEvents: (events) => {
       let chunk = '';
       for (const ev of events) chunk += `${format(ev)}\n`;
-      process.stdout.write(chunk);
+      write(chunk).catch((err: Error) => {
+        if (!(err instanceof OutputClosedError)) failure ??= err;
+        readerGone();
+      });
     },
   });
+  if (failure) {
+    process.stderr.write(`vigil: ${failure.message}\n`);
+    return 1;
+  }
   return code;
 }

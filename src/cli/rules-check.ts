@@ -3,18 +3,31 @@
  * prints a summary, or every error as `file:line:col: rule 'NAME': message`
  * (exit 1). No root, no kernel.
  */
-import { loadRuleset } from '../engine/load.js';
-import { formatDiagnostic } from '../engine/rules/errors.js';
-import { planRules } from '../enforce/compile.js';
+import { loadRuleset } from '../engine/load-ruleset.js';
+import { warningReport } from '../engine/rules/diagnostics.js';
+import type { SigmaStatus } from '../engine/sigma/index.js';
+import { CLASS_TEXT, planRules } from '../plan/enforcement.js';
 import { lineOutputs, loadOrReport, rulePathsOrBundled, type LineOutputs } from './rules-cli.js';
 
 export interface RulesCheckOptions extends LineOutputs {
   paths?: string[];
+  /** Sigma rules less trusted than this load disabled (default: test). */
+  minStatus?: SigmaStatus;
 }
 
 export async function run(opts: RulesCheckOptions): Promise<number> {
   const { out, err } = lineOutputs(opts);
-  const ruleset = loadOrReport('rules check', err, () => loadRuleset(rulePathsOrBundled(opts.paths)), true);
+  const ruleset = loadOrReport(
+    'rules check',
+    err,
+    () =>
+      loadRuleset(
+        rulePathsOrBundled(opts.paths),
+        undefined,
+        opts.minStatus ? { minStatus: opts.minStatus } : {},
+      ),
+    true,
+  );
   if (ruleset === null) return 1;
   const info = ruleset.info;
   const enabled = info.rules.filter((r) => r.enabled).length;
@@ -36,11 +49,9 @@ export async function run(opts: RulesCheckOptions): Promise<number> {
     const alts = p.alternatives.map((a) => `${a.name} ${a.version}`).join(', ');
     out(`required_plugin_versions: ${p.name} ${p.version}${alts ? ` (alternatives: ${alts})` : ''}`);
   }
-  // With --enforce, who carries out each rule's action: the kernel, or user space and why.
-  for (const p of planRules(ruleset.enabledRules)) {
-    if (p.mode === 'kernel') out(`enforce: ${p.rule}: ${p.action} in the kernel: ${p.how}`);
-    else out(`enforce: ${p.rule}: ${p.action} falls back to user space (asynchronous): ${p.why}`);
-  }
-  for (const w of info.warnings) err(`warning: ${formatDiagnostic(w)}`);
+  // With --enforce, what each rule's action gets (CLASS_TEXT) and how, or why not in the kernel.
+  for (const p of planRules(ruleset.enabledRules))
+    out(`enforce: ${p.rule}: ${p.action}: ${CLASS_TEXT[p.class]}: ${p.mode === 'kernel' ? p.how : p.why}`);
+  for (const w of info.warnings) err(warningReport(w).text);
   return 0;
 }

@@ -6,7 +6,7 @@
  * the command exits 1.
  */
 import { bundledRulesDir } from '../config/paths.js';
-import { formatDiagnostic, RulesetLoadError } from '../engine/rules/errors.js';
+import { formatDiagnostic, RulesetLoadError } from '../engine/rules/diagnostics.js';
 
 export interface LineOutputs {
   out?: (line: string) => void;

@@ -6,9 +6,10 @@
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadRuleset } from '../engine/load.js';
+import { loadRuleset } from '../engine/load-ruleset.js';
 import { readTestCases } from '../engine/rule-tests/cases.js';
-import { runTestCase } from '../engine/rule-tests/run.js';
+import { monitorDetector } from '../agent/detect.js';
+import { runTestCase } from '../agent/test-case.js';
 import { lineOutputs, loadOrReport, rulePathsOrBundled, type LineOutputs } from './rules-cli.js';
 
 export interface RulesTestOptions extends LineOutputs {
@@ -38,13 +39,14 @@ export async function run(opts: RulesTestOptions): Promise<number> {
   }));
   if (loaded === null) return 1;
   const { ruleset, cases } = loaded;
+  const detector = monitorDetector(ruleset, 'rule-test');
   if (cases.length === 0) {
     err('vigil rules test: no test cases found (X.tests.yaml beside X.yaml)');
     return 1;
   }
   let failed = 0;
   for (const c of cases) {
-    const r = runTestCase(ruleset, c);
+    const r = runTestCase(detector, c);
     if (r.failures.length === 0) {
       out(`ok   ${c.name}`);
     } else {

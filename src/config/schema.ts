@@ -8,7 +8,7 @@
  */
 
 import { PRIORITIES } from '../event/alert.js';
-import type { OutputsConfig } from '../outputs/config.js';
+import type { OutputsConfig } from '../outputs/index.js';
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -26,18 +26,29 @@ export interface VigilConfig {
     ring_buffer_bytes: number;
     process_table_size: number;
     ancestor_depth: number;
+    /** Bytes of an I/O call's data copied for evt.buffer (Falco's snaplen); 0 copies none. */
+    snaplen: number;
     /** Events of these processes are dropped before the rules see them. */
     ignore: { exe: string[]; comm: string[] };
+    /**
+     * Watch init_module/finit_module where the kernel has no tracepoints for them (no
+     * CONFIG_MODULES: the calls can only fail) through a program on every syscall's exit.
+     */
+    module_load_fallback: boolean;
   };
   engine: {
     /** Rules less severe than this are not loaded (Falco's `priority`). */
     min_priority: string;
+    /** Rules converted from Sigma with a less trusted status are loaded disabled. */
+    min_status: string;
     disabled_rules: string[];
     disabled_tags: string[];
+    /** Seconds over which repeats of 'Agent tampering' by one process and call are counted. */
+    tamper_repeat_interval: number;
   };
   /**
-   * The outputs section: its keys (snake_case too) are defined and checked by
-   * src/outputs/config-check.ts, which load.ts runs on it.
+   * The outputs section: its keys (snake_case too) are defined in src/outputs/config-schema.ts
+   * and checked by src/outputs/config-check.ts, which load.ts runs on it.
    */
   outputs: OutputsConfig;
   enforcement: {
@@ -47,7 +58,7 @@ export interface VigilConfig {
   };
   metrics: {
     enabled: boolean;
-    /** host:port for /metrics, /healthz and /readyz. */
+    /** host:port for /metrics, /status, /livez (= /healthz) and /readyz. */
     listen: string;
     /** Bearer token required on every request when not empty (use ${ENV:NAME}). */
     token: string;
@@ -55,6 +66,19 @@ export interface VigilConfig {
   logging: { level: LogLevel };
   /** Pod metadata from the kubelet's log directories (src/sensor/k8s-pods.ts); '' turns one off. */
   kubernetes: { pods_dir: string; containers_dir: string };
+  /** Container metadata from the runtimes' sockets (src/sensor/runtime/). */
+  containers: {
+    /** Ask the runtimes at all (false: ids, type and the kubelet's pod directories only). */
+    enabled: boolean;
+    /** The sockets to ask; empty: the usual ones that exist (containerd, CRI-O, k3s, Docker, Podman). */
+    runtimes: { type: 'cri' | 'docker'; socket: string }[];
+    /** How long an event of a container whose lookup is running waits for it, ms (0: never). */
+    metadata_wait_ms: number;
+    /** Deadline of one call to a runtime, ms. */
+    lookup_timeout_ms: number;
+    /** Containers whose metadata is kept. */
+    cache_size: number;
+  };
 }
 
 const stringList = { type: 'array', items: { type: 'string', minLength: 1 }, default: [] } as const;
@@ -86,12 +110,20 @@ export const configSchema = {
       },
       process_table_size: { type: 'integer', minimum: 1024, maximum: 4194304, default: 65536 },
       ancestor_depth: { type: 'integer', minimum: 0, maximum: 64, default: 8 },
+      snaplen: { type: 'integer', minimum: 0, maximum: 4096, default: 80 },
       ignore: strictObject({ exe: stringList, comm: stringList }),
+      module_load_fallback: { type: 'boolean', default: false },
     }),
     engine: strictObject({
       min_priority: { type: 'string', enum: PRIORITIES, default: 'Debug' },
+      min_status: {
+        type: 'string',
+        enum: ['stable', 'test', 'experimental', 'deprecated', 'unsupported'],
+        default: 'test',
+      },
       disabled_rules: stringList,
       disabled_tags: stringList,
+      tamper_repeat_interval: { type: 'integer', minimum: 1, maximum: 3600, default: 60 },
     }),
     outputs: { type: 'object', default: {} },
     enforcement: strictObject({
@@ -126,6 +158,26 @@ export const configSchema = {
         default: '/var/log/containers',
         expected: "the kubelet's container log links ('' for none)",
       },
+    }),
+    containers: strictObject({
+      enabled: { type: 'boolean', default: true },
+      runtimes: {
+        type: 'array',
+        default: [],
+        expected: 'a list of {type: cri | docker, socket: /path/to/socket}',
+        items: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['type', 'socket'],
+          properties: {
+            type: { type: 'string', enum: ['cri', 'docker'] },
+            socket: { type: 'string', pattern: '^/', expected: 'an absolute path to a unix socket' },
+          },
+        },
+      },
+      metadata_wait_ms: { type: 'integer', minimum: 0, maximum: 5000, default: 50 },
+      lookup_timeout_ms: { type: 'integer', minimum: 50, maximum: 60000, default: 2000 },
+      cache_size: { type: 'integer', minimum: 64, maximum: 1048576, default: 4096 },
     }),
   },
 } as const;

@@ -2,11 +2,10 @@
  * Where each value of a YAML document sits in its source, keyed by JSON pointer
  * (`/metrics/listen`, `/rules/paths/0`): the same paths ajv reports, so a schema
  * error can name the line and column a person has to edit. The YAML itself is
- * parsed by the rule loader's parser (src/engine/rules/yaml-tree.ts), one YAML
- * reading for rule files and the config file alike.
+ * parsed by src/yaml/yaml-tree.ts, as rule files are.
  */
-import { SourceFile, type Position } from '../engine/rules/source.js';
-import { parseYaml, YamlSyntaxError, type YNode } from '../engine/rules/yaml-tree.js';
+import { SourceFile, type Position } from '../yaml/source-file.js';
+import { parseYaml, YamlSyntaxError, type YNode } from '../yaml/yaml-tree.js';
 
 export type SourceSpot = Position;
 

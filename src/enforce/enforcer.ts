@@ -1,21 +1,26 @@
 /**
  * Rule actions, carried out. Off (no Enforcer) unless --enforce or enforcement.enabled; in monitor
  * mode a rule with an action alerts as would-kill / would-deny. With enforcement on, each rule's
- * plan (compile.ts) says who acts: the kernel (policy maps, written at start and on every reload)
+ * plan (src/plan/enforcement.ts) says who acts: the kernel (policy maps, written at start and on every reload)
  * or user space (SIGKILL by pidfd when the alert is raised, after the syscall completed).
  * onMatch says, per alert, what was actually done, and how.
  */
 import type { AlertAction } from '../event/alert.js';
-import type { EventType, VigilEvent } from '../event/types.js';
-import type { CompiledRule } from '../engine/rules/compile.js';
-import { mounts } from '../sensor/kernel-features.js';
-import { planRules, KERNEL_STRING_MAX, type EnforcementPlan } from './compile.js';
+import { typesWhere, type EventType, type NetDenyHook } from '../event/table.js';
+import type { VigilEvent } from '../event/types.js';
+import type { CompiledRule } from '../engine/rules/compile-rules.js';
+import { mounts } from '../kernel/mounts.js';
+import { planRules, type EnforcementClass, type EnforcementPlan } from '../plan/enforcement.js';
+import { ExeAllowList } from './exe-identity.js';
 import { killByPidfd, type KillOutcome } from './pidfd-kill.js';
+import { killOf } from '../sensor/decode/decoder.js';
 import { PolicyMaps, type PolicyEntry } from './policy-maps.js';
 
 export interface EnforcementInfo {
   /** kernel: done in the probe, synchronously; userspace: by the agent after the alert (asynchronous). */
   mode: 'kernel' | 'userspace' | 'monitor' | 'allowed';
+  /** What the rule's action gets (monitor: what it would get with --enforce). */
+  class?: EnforcementClass;
   /** Why user space acted, or why nothing was done. */
   reason?: string;
   /** userspace: what the pidfd kill found. */
@@ -49,17 +54,7 @@ const EPERM = 1;
  * Event types whose deny entries on a path (field str0) a BPF LSM program checks and reports
  * (bpf/lsm/deny.bpf.c); the tracepoint check kills for the others (bpf/enforce/vg_enforce.h).
  */
-const LSM_DENY_TYPES: ReadonlySet<EventType> = new Set<EventType>([
-  'execve',
-  'open',
-  'openat',
-  'openat2',
-  'unlink',
-  'unlinkat',
-  'rename',
-  'renameat',
-  'renameat2',
-]);
+const LSM_DENY_TYPES: ReadonlySet<EventType> = new Set(typesWhere((r) => r.lsmHook !== undefined));
 
 export function cgroup2Root(): string | undefined {
   return mounts().find((m) => m.type === 'cgroup2')?.target;
@@ -71,7 +66,7 @@ export class Enforcer {
   private ruleIds = new Map<number, CompiledRule>();
   private previousRuleIds = new Map<number, CompiledRule>();
   private nextRuleId = 1;
-  private readonly allowExe: Set<string>;
+  private readonly allowExe: ExeAllowList;
   private readonly allowUid: Set<number>;
   private readonly allowContainer: Set<string>;
   private readonly agentTgid: number;
@@ -80,8 +75,9 @@ export class Enforcer {
     readonly enabled: boolean,
     private readonly maps: PolicyMaps | undefined,
     private readonly opts: EnforcerOptions,
+    allowExe: ExeAllowList,
   ) {
-    this.allowExe = new Set(opts.allow.exe);
+    this.allowExe = allowExe;
     this.allowUid = new Set(opts.allow.uid);
     this.allowContainer = new Set(opts.allow.container);
     this.agentTgid = opts.agentTgid ?? process.pid;
@@ -94,11 +90,12 @@ export class Enforcer {
    */
   static open(rules: readonly CompiledRule[], opts: EnforcerOptions): Enforcer {
     let maps: PolicyMaps | undefined;
+    const allowExe = ExeAllowList.resolve(opts.allow.exe);
     if (opts.enabled) {
       maps = PolicyMaps.open();
-      const skipped = maps.writeAllow(opts.allow.exe, opts.allow.uid);
-      if (skipped.length > 0)
-        opts.log?.('enforcement allow-list: these executables do not exist', { skipped });
+      maps.writeAllow(allowExe.identities, opts.allow.uid);
+      if (allowExe.missing.length > 0)
+        opts.log?.('enforcement allow-list: these executables do not exist', { skipped: allowExe.missing });
     }
     if (maps) {
       try {
@@ -112,7 +109,7 @@ export class Enforcer {
         });
       }
     }
-    const e = new Enforcer(opts.enabled, maps, opts);
+    const e = new Enforcer(opts.enabled, maps, opts, allowExe);
     e.setRules(rules);
     return e;
   }
@@ -140,13 +137,14 @@ export class Enforcer {
             rule: name,
             mode: 'userspace',
             action: p.action,
+            class: 'userspace-kill',
             why: 'enforcement.allow.container is set and the kernel cannot check containers',
           });
     }
     this.plans = plans;
     if (!this.maps) return;
     const entries: PolicyEntry[] = [];
-    const hooks = new Set<'connect' | 'sendmsg'>();
+    const hooks = new Set<NetDenyHook>();
     const byName = new Map(rules.map((r) => [r.name, r]));
     this.previousRuleIds = this.ruleIds;
     this.ruleIds = new Map();
@@ -167,21 +165,21 @@ export class Enforcer {
   private exempt(ev: VigilEvent): string | undefined {
     if (ev.proc.pid <= 1) return 'pid 1 is never acted on';
     if (ev.proc.pid === this.agentTgid) return 'the agent is never acted on';
-    if (this.allowExe.has(ev.proc.exe)) return 'enforcement.allow.exe';
+    const exe = this.allowExe.match(ev.proc);
+    if (exe !== undefined) return `enforcement.allow.exe (${exe.path})`;
     if (this.allowUid.has(ev.user.uid)) return 'enforcement.allow.uid';
     if (ev.proc.container_id && this.allowContainer.has(ev.proc.container_id))
       return 'enforcement.allow.container';
     return undefined;
   }
 
-  /** Whether the kernel check saw the same strings the rule matched (see bpf/enforce/vg_enforce.h). */
-  private kernelSaw(plan: EnforcementPlan & { mode: 'kernel' }, ev: VigilEvent): boolean {
-    const p = plan.policy;
-    if (p.kind === 'net') return ev.ret === -EPERM;
-    if (p.uid !== undefined && p.uid !== ev.user.uid) return false;
-    if (p.field === 'comm') return p.values.includes(ev.proc.comm);
-    const seen = ev.type === 'execve' ? ev.proc.exe : (ev.fd?.nameraw ?? ev.fd?.name ?? '');
-    return p.values.includes(seen) && Buffer.byteLength(seen) < KERNEL_STRING_MAX;
+  /**
+   * Marks every BPF object the agent now holds (the sensor's too) as its own for the LSM's
+   * self-protection: called once the sensor is attached, and again when it is re-attached.
+   */
+  protectAgentObjects(): void {
+    const n = this.maps?.protectHeld(this.agentTgid);
+    if (n !== undefined) this.opts.log?.("BPF LSM self-protection: the agent's programs and maps", n);
   }
 
   /** Whether BPF LSM programs deny (else deny on exec and files is enforced as kill). */
@@ -189,9 +187,23 @@ export class Enforcer {
     return this.maps?.lsmAttached ?? false;
   }
 
-  /** The rule whose policy entry a BPF LSM denial names (src/sensor/decode.ts denialOf). */
+  /**
+   * The rule whose policy entry a BPF LSM denial or a probe's kill names (src/sensor/decode/
+   * decoder.ts denialOf, killOf).
+   */
   ruleOfDenial(ruleId: number): CompiledRule | undefined {
     return this.ruleIds.get(ruleId) ?? this.previousRuleIds.get(ruleId);
+  }
+
+  /**
+   * The rule a probe killed this event's process for, when the rules user space matched do not
+   * include it (the parent's name or exe path in its process table differs from what the kernel
+   * saw): that rule's alert is raised all the same, from the kernel's word.
+   */
+  unmatchedKill(ev: VigilEvent, matched: readonly CompiledRule[]): CompiledRule | undefined {
+    const id = killOf(ev);
+    const rule = id === undefined ? undefined : this.ruleOfDenial(id);
+    return rule === undefined || matched.includes(rule) ? undefined : rule;
   }
 
   /** What was done about this match; kills in user space when that is the plan (or the kernel missed). */
@@ -201,7 +213,7 @@ export class Enforcer {
     if (!this.enabled || plan === undefined) {
       return {
         action: rule.action === 'kill' ? 'would-kill' : 'would-deny',
-        enforcement: { mode: 'monitor' },
+        enforcement: plan === undefined ? { mode: 'monitor' } : { mode: 'monitor', class: plan.class },
       };
     }
     const exempt = this.exempt(ev);
@@ -215,23 +227,29 @@ export class Enforcer {
       LSM_DENY_TYPES.has(ev.type);
     // The LSM program decided before the call: EPERM is its denial, which its own record reported.
     if (lsmDeny && ev.ret === -EPERM)
-      return { action: 'denied', enforcement: { mode: 'kernel' }, reported: true };
-    if (!lsmDeny && plan.mode === 'kernel' && this.kernelSaw(plan, ev)) {
-      const denied = plan.policy.kind === 'net';
-      // (a deny the LSM does not check, as on kernels without BPF LSM, is carried out as kill)
-      return { action: denied ? 'denied' : 'killed', enforcement: { mode: 'kernel' } };
+      return { action: 'denied', enforcement: { mode: 'kernel', class: 'kernel-deny' }, reported: true };
+    if (!lsmDeny && plan.mode === 'kernel' && plan.policy.kind === 'net' && ev.ret === -EPERM)
+      return { action: 'denied', enforcement: { mode: 'kernel', class: 'kernel-deny' } };
+    // A probe killed the process at this record (a deny no LSM checks is carried out as kill).
+    const killedFor = killOf(ev);
+    if (killedFor !== undefined) {
+      const by = this.ruleOfDenial(killedFor);
+      const cls = ev.type === 'execve' ? 'kernel-exec-kill' : 'kernel-kill-after';
+      const info: EnforcementInfo = { mode: 'kernel', class: cls };
+      if (by !== rule) info.reason = `killed in the kernel for rule '${by?.name ?? killedFor}'`;
+      return { action: 'killed', enforcement: info };
     }
     const reason =
       plan.mode === 'userspace'
         ? plan.why
         : lsmDeny
           ? 'the BPF LSM program could not judge this call (a path of 256 bytes or more)'
-          : 'the kernel did not see the strings the rule matched (relative or long path)';
+          : 'the kernel did not see what the rule matched (a relative or long path, a value past the window the kernel reads, a process table that differs)';
     const start = ev.proc.start_ts;
     const outcome = killByPidfd(ev.proc.pid, start);
     return {
       action: outcome === 'killed' ? 'killed' : 'alert',
-      enforcement: { mode: 'userspace', reason, outcome },
+      enforcement: { mode: 'userspace', class: 'userspace-kill', reason, outcome },
     };
   }
 

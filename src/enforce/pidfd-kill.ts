@@ -5,8 +5,8 @@
  * after it cannot be reached through the pidfd (ESRCH).
  */
 import { closeSync, readFileSync } from 'node:fs';
-import { bootToEpochNs } from '../sensor/clock.js';
-import { pidfdOpen, pidfdSendSignal } from '../sensor/bpf-object.js';
+import { bootToEpochNs } from '../kernel/clock.js';
+import { pidfdOpen, pidfdSendSignal } from '../kernel/bpf-object.js';
 
 const SIGKILL = 9;
 const NS_PER_TICK = 1e7; // USER_HZ = 100 on Linux

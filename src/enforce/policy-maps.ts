@@ -5,12 +5,15 @@
  * Writes are a generation swap: the new policy goes in under gen + 1, one write of vg_enf_cfg
  * makes it current, then the previous generation's entries are deleted.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../config/paths.js';
-import { BpfObject } from '../sensor/bpf-object.js';
-import { WIRE_EVENT_TYPES } from '../sensor/layout.js';
-import type { KernelPolicy } from './compile.js';
+import { BpfObject } from '../kernel/bpf-object.js';
+import type { ExeIdentity } from './exe-identity.js';
+import { markOwnObjects } from './own-objects.js';
+import { WIRE_VALUE_BY_TYPE } from '../kernel/layout.js';
+import { rowOf, type LsmHook, type NetDenyHook } from '../event/table.js';
+import type { KernelPolicy } from '../plan/enforcement.js';
 
 /** The enforcement maps; the sensor opens its object with these reused. */
 export const ENFORCE_MAPS = [
@@ -21,6 +24,8 @@ export const ENFORCE_MAPS = [
   'vg_enf_stats',
   'vg_enf_allow_exe',
   'vg_enf_allow_uid',
+  'vg_enf_prefix',
+  'vg_enf_text',
 ] as const;
 
 /** The LSM object's maps the sensor reuses: denials' records go to the ring the sensor reads. */
@@ -30,13 +35,22 @@ const VAL_MAX = 256;
 const KEY_SIZE = 8 + VAL_MAX;
 const NET_KEY_SIZE = 28;
 const ANY_UID = 0xffffffff;
-const FIELD = { str0: 1, comm: 2 } as const;
+/** enum vg_enf_field (bpf/enforce/vg_enforce_maps.h): hash map entries. */
+const FIELD = { str0: 1, comm: 2, argv0: 3, pcomm: 4, pexe: 5 } as const;
+/** The LPM trie's fields: [prefix (exact: with the NUL), contains]. */
+const TEXT_FIELD = { cmdline: [6, 7], args: [8, 9] } as const;
+/** vg_enf_pfx_key: prefixlen, gen, type, field, pad, val[248]. */
+const PFX_VAL = 248;
+const PFX_KEY_SIZE = 12 + PFX_VAL;
+/** vg_enf_cfg.fields (VG_ENF_USE_*). */
+const USE = { pexe: 1, cmdline: [2, 4], args: [8, 16] } as const;
 const ACTION = { kill: 1, deny: 2 } as const;
-const HOOK = { connect: 1, sendmsg: 2 } as const;
+const HOOK = { connect: 1, sendmsg: 2, bind: 3 } as const;
 const PROTO = { tcp: 6, udp: 17 } as const;
-const CGROUP_PROGRAMS: Record<'connect' | 'sendmsg', string[]> = {
+const CGROUP_PROGRAMS: Record<NetDenyHook, string[]> = {
   connect: ['vg_deny_connect4', 'vg_deny_connect6'],
   sendmsg: ['vg_deny_sendmsg4', 'vg_deny_sendmsg6'],
+  bind: ['vg_deny_bind4', 'vg_deny_bind6'],
 };
 
 export interface PolicyEntry {
@@ -51,8 +65,6 @@ export interface EnforceStats {
   protect: number;
 }
 
-const wireType = new Map(WIRE_EVENT_TYPES.map((w) => [w.type, w.value]));
-
 export function defaultCgroupObject(): string {
   return join(packageRoot(), 'build/bpf/cgroup.bpf.o');
 }
@@ -65,14 +77,35 @@ function ruleValue(id: number, action: 'kill' | 'deny', uid: number | undefined)
   return v;
 }
 
-function stringKeys(gen: number, p: KernelPolicy & { kind: 'string' }): Buffer[] {
+type StringPolicy = KernelPolicy & { kind: 'string' };
+
+function isText(p: StringPolicy): p is StringPolicy & { field: 'cmdline' | 'args' } {
+  return p.field === 'cmdline' || p.field === 'args';
+}
+
+/** LPM trie keys of a command-line policy: an exact value is a prefix that includes its NUL. */
+function prefixKeys(gen: number, p: StringPolicy & { field: 'cmdline' | 'args' }): Buffer[] {
+  const [pfx, sub] = TEXT_FIELD[p.field];
+  return p.values.map((v) => {
+    const k = Buffer.alloc(PFX_KEY_SIZE);
+    const n = k.write(v, 12, PFX_VAL - 1, 'latin1') + (p.match === 'exact' ? 1 : 0);
+    k.writeUInt32LE((8 + n) * 8, 0);
+    k.writeUInt32LE(gen, 4);
+    k.writeUInt16LE(WIRE_VALUE_BY_TYPE.get('execve')!, 8);
+    k.writeUInt8(p.match === 'contains' ? sub : pfx, 10);
+    return k;
+  });
+}
+
+function stringKeys(gen: number, p: StringPolicy): Buffer[] {
   const keys: Buffer[] = [];
+  if (isText(p)) return prefixKeys(gen, p);
   for (const t of p.types) {
     for (const s of p.values) {
       const k = Buffer.alloc(KEY_SIZE);
       k.writeUInt32LE(gen, 0);
-      k.writeUInt16LE(wireType.get(t)!, 4);
-      k.writeUInt8(FIELD[p.field], 6);
+      k.writeUInt16LE(WIRE_VALUE_BY_TYPE.get(t)!, 4);
+      k.writeUInt8(FIELD[p.field as keyof typeof FIELD], 6);
       k.write(s, 8, VAL_MAX - 1, 'utf8');
       keys.push(k);
     }
@@ -115,23 +148,32 @@ function netKeys(gen: number, p: KernelPolicy & { kind: 'net' }): Buffer[] {
 }
 
 /** vg_enf_cfg.lsm_hooks (VG_ENF_LSM_*): which LSM path hooks have deny entries to check. */
-const LSM_HOOK_BIT: Partial<Record<string, number>> = {
-  execve: 1,
-  open: 2,
-  openat: 2,
-  openat2: 2,
-  unlink: 4,
-  unlinkat: 4,
-  rename: 8,
-  renameat: 8,
-  renameat2: 8,
+const LSM_HOOK_BIT: Record<LsmHook, number> = {
+  bprm_check_security: 1,
+  file_open: 2,
+  path_unlink: 4,
+  path_rename: 8,
 };
+
+/** vg_enf_cfg.fields: the costly exec checks some entry needs. */
+function usedFields(entries: readonly PolicyEntry[]): number {
+  let bits = 0;
+  for (const { policy: p } of entries) {
+    if (p.kind !== 'string') continue;
+    if (p.field === 'pexe') bits |= USE.pexe;
+    if (isText(p)) bits |= USE[p.field][p.match === 'contains' ? 1 : 0];
+  }
+  return bits;
+}
 
 function lsmHooks(entries: readonly PolicyEntry[]): number {
   let bits = 0;
   for (const e of entries) {
     if (e.action !== 'deny' || e.policy.kind !== 'string' || e.policy.field !== 'str0') continue;
-    for (const t of e.policy.types) bits |= LSM_HOOK_BIT[t] ?? 0;
+    for (const t of e.policy.types) {
+      const hook = rowOf(t).lsmHook;
+      if (hook !== undefined) bits |= LSM_HOOK_BIT[hook];
+    }
   }
   return bits;
 }
@@ -172,44 +214,51 @@ export class PolicyMaps {
     for (const e of entries) {
       const value = ruleValue(e.ruleId, e.action, e.policy.uid);
       if (e.policy.kind === 'string') {
-        for (const k of stringKeys(next, e.policy)) this.object.mapUpdate('vg_enf_policy', k, value);
+        const map = isText(e.policy) ? 'vg_enf_prefix' : 'vg_enf_policy';
+        for (const k of stringKeys(next, e.policy)) this.object.mapUpdate(map, k, value);
       } else {
         for (const k of netKeys(next, e.policy)) this.object.mapUpdate('vg_enf_net', k, value);
       }
     }
-    this.setConfig(next, enabled, agentTgid, lsm, lsmHooks(entries));
+    this.setConfig(next, enabled, agentTgid, lsm, lsmHooks(entries), usedFields(entries));
     this.gen = next;
-    for (const map of ['vg_enf_policy', 'vg_enf_net']) {
-      for (const k of this.object.mapKeys(map)) if (k.readUInt32LE(0) !== next) this.object.mapDelete(map, k);
+    // (the LPM trie's generation follows its prefix length)
+    for (const [map, at] of [
+      ['vg_enf_policy', 0],
+      ['vg_enf_net', 0],
+      ['vg_enf_prefix', 4],
+    ] as const) {
+      for (const k of this.object.mapKeys(map))
+        if (k.readUInt32LE(at) !== next) this.object.mapDelete(map, k);
     }
   }
 
-  private setConfig(gen: number, enabled: boolean, agentTgid: number, lsm: boolean, lsmHooks: number): void {
-    const cfg = Buffer.alloc(20);
+  private setConfig(
+    gen: number,
+    enabled: boolean,
+    agentTgid: number,
+    lsm: boolean,
+    lsmHooks: number,
+    fields: number,
+  ): void {
+    const cfg = Buffer.alloc(24);
     cfg.writeUInt32LE(gen, 0);
     cfg.writeUInt32LE(enabled ? 1 : 0, 4);
     cfg.writeUInt32LE(agentTgid, 8);
     cfg.writeUInt32LE(lsm ? 1 : 0, 12);
     cfg.writeUInt32LE(lsmHooks, 16);
+    cfg.writeUInt32LE(fields, 20);
     this.object.mapUpdate('vg_enf_cfg', new Uint8Array(4), cfg);
   }
 
-  /** The allow-list: executables by (st_dev, st_ino) (missing files are skipped), real uids. */
-  writeAllow(exes: readonly string[], uids: readonly number[]): string[] {
-    const skipped: string[] = [];
+  /** The allow-list: executables by (st_dev, st_ino) (exe-identity.ts), real uids. */
+  writeAllow(exes: readonly ExeIdentity[], uids: readonly number[]): void {
     const one = Buffer.alloc(4, 0);
     one.writeUInt32LE(1);
     for (const exe of exes) {
-      let st;
-      try {
-        st = statSync(exe, { bigint: true });
-      } catch {
-        skipped.push(exe);
-        continue;
-      }
       const k = Buffer.alloc(16);
-      k.writeUInt32LE(Number(st.dev), 0);
-      k.writeBigUInt64LE(st.ino, 8);
+      k.writeUInt32LE(exe.dev, 0);
+      k.writeBigUInt64LE(exe.ino, 8);
       this.object.mapUpdate('vg_enf_allow_exe', k, one);
     }
     for (const uid of uids) {
@@ -217,12 +266,11 @@ export class PolicyMaps {
       k.writeUInt32LE(uid);
       this.object.mapUpdate('vg_enf_allow_uid', k, one);
     }
-    return skipped;
   }
 
   /** Attaches the cgroup deny programs these hooks need to the cgroup v2 root; detaches the rest. */
-  attachNet(hooks: ReadonlySet<'connect' | 'sendmsg'>, cgroupRoot: string): void {
-    for (const [hook, programs] of Object.entries(CGROUP_PROGRAMS) as ['connect' | 'sendmsg', string[]][]) {
+  attachNet(hooks: ReadonlySet<NetDenyHook>, cgroupRoot: string): void {
+    for (const [hook, programs] of Object.entries(CGROUP_PROGRAMS) as [NetDenyHook, string[]][]) {
       for (const p of programs) {
         const link = this.links.get(p);
         if (hooks.has(hook) && link === undefined)
@@ -278,6 +326,14 @@ export class PolicyMaps {
       throw err;
     }
     this.lsm = lsm;
+  }
+
+  /**
+   * With the LSM attached: every program and map process `pid` (the agent) holds becomes one no
+   * other process may detach or write (own-objects.ts). Undefined without the LSM.
+   */
+  protectHeld(pid: number): ReturnType<typeof markOwnObjects> | undefined {
+    return this.lsm === undefined ? undefined : markOwnObjects(this.lsm, pid);
   }
 
   get lsmAttached(): boolean {

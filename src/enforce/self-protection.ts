@@ -2,8 +2,8 @@
  * Built-in rule of the self-protection denials that only a BPF LSM program sees. Signals and ptrace
  * aimed at the agent are the bundled rule "Agent tampering" (rules/05-self-protection.yaml), always on.
  */
-import type { CompiledRule } from '../engine/rules/compile.js';
-import { parseOutputTemplate } from '../engine/output.js';
+import type { CompiledRule } from '../engine/rules/compile-rules.js';
+import { parseOutputTemplate } from '../engine/output-template.js';
 
 /**
  * The alert of a self-protection denial a BPF LSM program reported itself (decode.ts denialOf = 0):

@@ -6,7 +6,7 @@
  */
 import type { EventType, VigilEvent } from '../event/types.js';
 import type { Ruleset } from './ruleset.js';
-import type { CompiledRule } from './rules/compile.js';
+import type { CompiledRule } from './rules/compile-rules.js';
 
 export class Engine {
   private current: Ruleset;

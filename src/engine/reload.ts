@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events';
 import { statSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import type { Engine } from './engine.js';
-import { loadRuleset, type LoadOptions } from './load.js';
+import { loadRuleset, type LoadOptions } from './load-ruleset.js';
 import type { RuleMatching, Ruleset } from './ruleset.js';
 
 export interface ReloaderEvents {

@@ -8,9 +8,11 @@
 import { EVENT_TYPES, type EventType, type VigilEvent } from '../event/types.js';
 import { pathComponents } from './condition/matchers.js';
 import { resolveField } from './fields/index.js';
+import { LiteralIndex } from './literal-index.js';
+import { literalNeed, type LiteralNeed } from './rules/literal-need.js';
 import type { Requirements } from './rules/collect.js';
-import type { CompiledRule, SkippedRule } from './rules/compile.js';
-import type { Diagnostic } from './rules/errors.js';
+import type { CompiledRule, SkippedRule } from './rules/compile-rules.js';
+import type { Diagnostic } from './rules/diagnostics.js';
 
 /** Falco's `rule_matching`: `first` (Falco's default) stops at the first rule in file order. */
 export type RuleMatching = 'first' | 'all';
@@ -70,6 +72,8 @@ interface Bucket {
   groups: Group[];
   indexes: FieldIndex[];
   paths: PathIndex[];
+  /** Rules run only when one of their required literals occurs (null: no such rule). */
+  literals: LiteralIndex<Entry> | null;
   /** Per path-indexed rule, the evaluation that last tested it: a rule under two prefixes runs once. */
   seen: Uint32Array;
   /** This evaluation's stamp. */
@@ -119,12 +123,27 @@ function pathIndexes(entries: readonly Entry[]): {
   const joined = new Set<Entry>();
   for (const e of entries) {
     const k = e.rule.indexKey;
-    if (k?.kind !== 'value' || !PATH_VALUED.has(k.field)) continue;
+    if (k?.kind !== 'value' || k.basename || !PATH_VALUED.has(k.field)) continue;
     if (!byField.has(`${PREFIX_OF[k.field] ?? k.field}[]`)) continue;
     add(e, k.field, undefined, k.values, true);
     joined.add(e);
   }
   return { paths: [...byField.values()], count: slots.size, joined };
+}
+
+/** The lower-cased last path component of a field's value, computed once per value. */
+function lowerBasename(get: (ev: VigilEvent) => unknown): (ev: VigilEvent) => unknown {
+  let lastIn: unknown;
+  let lastOut: unknown;
+  return (ev) => {
+    const v = get(ev);
+    if (typeof v !== 'string') return undefined;
+    if (v !== lastIn) {
+      lastIn = v;
+      lastOut = v.slice(v.lastIndexOf('/') + 1).toLowerCase();
+    }
+    return lastOut;
+  };
 }
 
 function bucketOf(type: EventType, rules: readonly CompiledRule[]): Bucket {
@@ -138,10 +157,12 @@ function bucketOf(type: EventType, rules: readonly CompiledRule[]): Bucket {
   for (const e of entries) {
     const r = e.rule;
     if (r.indexKey?.kind !== 'value' || joined.has(e)) continue;
-    let index = indexes.get(r.indexKey.field);
+    const key = `${r.indexKey.field}${r.indexKey.basename ? '|basename' : ''}`;
+    let index = indexes.get(key);
     if (!index) {
-      index = { get: resolveField(r.indexKey.field, undefined).get, byValue: new Map() };
-      indexes.set(r.indexKey.field, index);
+      const get = resolveField(r.indexKey.field, undefined).get;
+      index = { get: r.indexKey.basename ? lowerBasename(get) : get, byValue: new Map() };
+      indexes.set(key, index);
     }
     for (const v of r.indexKey.values) {
       const list = index.byValue.get(v);
@@ -149,17 +170,39 @@ function bucketOf(type: EventType, rules: readonly CompiledRule[]): Bucket {
       else index.byValue.set(v, [e]);
     }
   }
+  const unindexed = entries.filter((e) => e.rule.indexKey === undefined);
+  const needs = unindexed.map((e) => needOf(e.rule));
+  const byLiteral = unindexed.filter((_, i) => needs[i] !== null);
   return {
     groups: groupsOf(
       type,
-      entries.filter((e) => e.rule.indexKey === undefined),
+      unindexed.filter((_, i) => needs[i] === null),
     ),
+    literals:
+      byLiteral.length === 0
+        ? null
+        : new LiteralIndex(
+            byLiteral,
+            needs.filter((n): n is LiteralNeed => n !== null),
+          ),
     indexes: [...indexes.values()],
     paths,
     seen: new Uint32Array(count),
     stamp: 0,
     size: entries.length,
   };
+}
+
+const needs = new WeakMap<CompiledRule, LiteralNeed | null>();
+
+/** A rule's required literals (rules/literal-need.ts), worked out once for all its buckets; null: none. */
+function needOf(rule: CompiledRule): LiteralNeed | null {
+  let n = needs.get(rule);
+  if (n === undefined) {
+    n = rule.ast === undefined ? null : (literalNeed(rule.ast.expr, rule.ast.ctx) ?? null);
+    needs.set(rule, n);
+  }
+  return n;
 }
 
 /**
@@ -257,6 +300,14 @@ export class Ruleset {
       if (g.guard !== null && !g.guard(ev)) continue;
       const rules = g.rules;
       for (let k = 0; k < rules.length; k++) if (rules[k].test(ev)) (matches ??= []).push(rules[k].rule);
+    }
+    const literals = bucket.literals;
+    if (literals !== null) {
+      const n = literals.collect(ev);
+      for (let k = 0; k < n; k++) {
+        const e = literals.due(k);
+        if (e.test(ev)) (matches ??= []).push(e.rule);
+      }
     }
     const indexes = bucket.indexes;
     for (let i = 0; i < indexes.length; i++) {

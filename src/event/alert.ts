@@ -17,7 +17,7 @@ export type Priority = (typeof PRIORITIES)[number];
 export type AlertAction = 'alert' | 'killed' | 'denied' | 'would-kill' | 'would-deny';
 
 /**
- * The alert JSON of DESIGN.md: a superset of Falco's JSON output. Stable: SIEM
+ * The alert JSON (docs/architecture.md, "Alerts"): a superset of Falco's JSON output. Stable: SIEM
  * parsers, falcosidekick and tests read it. Add keys; never rename one.
  */
 export interface Alert {
@@ -36,7 +36,14 @@ export interface Alert {
   /**
    * Present when the rule has an action: who acted. `kernel`: in the probe, in the same syscall;
    * `userspace`: SIGKILL by pidfd after the alert (asynchronous); `monitor`; `allowed` (allow-list).
+   * `class`: what the action gets (kernel-deny, kernel-exec-kill, kernel-kill-after,
+   * userspace-kill: src/plan/enforcement.ts), the same in monitor mode (replay) as with --enforce.
    */
-  enforcement?: { mode: 'kernel' | 'userspace' | 'monitor' | 'allowed'; reason?: string; outcome?: string };
+  enforcement?: {
+    mode: 'kernel' | 'userspace' | 'monitor' | 'allowed';
+    class?: string;
+    reason?: string;
+    outcome?: string;
+  };
   event: VigilEvent;
 }

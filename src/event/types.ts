@@ -9,98 +9,10 @@
  * field values. Field names inside follow Falco's where Falco has one.
  */
 
-/** The file family (struct vg_file in events.h): the events whose record carries a path. */
-export const FILE_EVENT_TYPES = [
-  'open',
-  'openat',
-  'openat2',
-  'creat',
-  'unlink',
-  'unlinkat',
-  'rename',
-  'renameat',
-  'renameat2',
-  'mkdir',
-  'mkdirat',
-  'rmdir',
-  'link',
-  'linkat',
-  'symlink',
-  'symlinkat',
-  'chmod',
-  'fchmod',
-  'fchmodat',
-  'chown',
-  'lchown',
-  'fchown',
-  'fchownat',
-  'truncate',
-  'ftruncate',
-  'mount',
-  'umount2',
-] as const;
+import type { EventType } from './table.js';
 
-/** `evt.type` values vigil produces (Falco's syscall names). */
-export const EVENT_TYPES = [
-  // process
-  'execve',
-  'clone',
-  'procexit',
-  'chdir',
-  'setns',
-  'unshare',
-  'ptrace',
-  'memfd_create',
-  'init_module',
-  'finit_module',
-  'bpf',
-  'userfaultfd',
-  'prctl',
-  // credentials
-  'setuid',
-  'setgid',
-  'setreuid',
-  'setregid',
-  'setresuid',
-  'setresgid',
-  'capset',
-  // files
-  ...FILE_EVENT_TYPES,
-  // network
-  'socket',
-  'connect',
-  'accept',
-  'accept4',
-  'bind',
-  'listen',
-  'sendto',
-  // fds
-  'dup',
-  'dup2',
-  'dup3',
-  // signals
-  'kill',
-  'tkill',
-  'tgkill',
-  'pidfd_send_signal',
-] as const;
-
-export type EventType = (typeof EVENT_TYPES)[number];
-
-const EVENT_TYPE_SET: ReadonlySet<string> = new Set(EVENT_TYPES);
-export function isEventType(s: string): s is EventType {
-  return EVENT_TYPE_SET.has(s);
-}
-
-const CANONICAL: ReadonlyMap<string, EventType> = new Map(EVENT_TYPES.map((t) => [t, t]));
-/**
- * The event type as this module spells it, or undefined if it is none: the one string object per
- * type (as the decoder assigns), so the engine's per-type lookups compare pointers, not
- * characters, for events read from JSON too.
- */
-export function canonicalEventType(s: string): EventType | undefined {
-  return CANONICAL.get(s);
-}
+// The event types are rows of one table (table.ts); they are named here too, with the event model.
+export { EVENT_TYPES, canonicalEventType, isEventType, type EventType } from './table.js';
 
 /** One entry of a process's parent chain (nearest first). */
 export interface Ancestor {
@@ -154,6 +66,11 @@ export interface ProcessInfo {
   cap_inheritable: number;
   /** Executable file facts, from the exec. */
   exe_ino: number;
+  /**
+   * The executable's device, as stat(2) gives st_dev: with exe_ino, the file's identity (what
+   * enforcement.allow.exe compares). Absent in events recorded before vigil carried it.
+   */
+  exe_dev?: number;
   exe_ctime: number;
   exe_mtime: number;
   exe_writable: boolean;
@@ -219,6 +136,10 @@ export interface FdInfo {
   connected?: boolean;
   /** Inode of a file opened (open family). */
   ino?: number;
+  /** Device of a file opened (open family), as stat(2)'s st_dev: major << 8 | minor for small numbers. */
+  dev?: number;
+  /** Opened through io_uring (reported at its completion). */
+  io_uring?: boolean;
 }
 
 /** Falco-rendered argument values (evt.arg.NAME), and raw numbers (evt.rawarg.NAME). */
@@ -229,19 +150,58 @@ export interface PodInfo {
   uid: string;
   name: string;
   namespace: string;
+  /** The pod's labels, from the container runtime (CRI PodSandboxStatus). */
+  labels?: Record<string, string>;
+}
+
+/**
+ * One mount of a container (Falco's container.mount.*): a mount of the container's mount
+ * namespace that the host does not have at the same place, from a filesystem the host has
+ * mounted. Read from /proc/PID/mountinfo (src/sensor/container-mounts.ts).
+ */
+export interface ContainerMount {
+  /** The host path mounted: where the filesystem is mounted on the host, joined with the mount's root. */
+  source: string;
+  /** Where it is mounted in the container. */
+  dest: string;
+  /** The mount's options as mountinfo has them (`ro,nosuid,relatime`). */
+  mode: string;
+  /** False for a read-only mount. */
+  rdwr: boolean;
+  /** `shared`, `slave` or `private`. */
+  propagation: string;
 }
 
 export interface ContainerInfo {
   id: string;
   /** The runtime's container name (in a pod: the name in the pod spec). */
   name?: string;
+  /** The runtime, from the cgroup path: docker, containerd, cri-o, podman, lxc (container.type). */
+  type?: string;
   /** Set when the container runs in a Kubernetes pod whose metadata vigil could read. */
   pod?: PodInfo;
+  /** The image as the container was created from it (`docker.io/library/nginx:1.25`). */
   image?: string;
   image_repository?: string;
   image_tag?: string;
+  /** The registry digest of the image (`sha256:<hex>`), when the runtime knows it. */
+  image_digest?: string;
+  /** The image id (12 hex, as Falco shows it). */
+  image_id?: string;
   privileged?: boolean;
+  /** The container's labels as the runtime has them. */
+  labels?: Record<string, string>;
   start_ts?: number;
+  /**
+   * The container's mounts, read for the event types whose rules ask for container.mount* (absent
+   * otherwise, and when the process was gone before they could be read).
+   */
+  mounts?: ContainerMount[];
+  /**
+   * The runtime's metadata was not there when the event was decided (the lookup still running
+   * after `containers.metadata_wait_ms`, or the runtime down): the fields left without a value.
+   */
+  unknown?: string[];
 }
 
 /**
@@ -283,4 +243,9 @@ export interface VigilEvent {
   container?: ContainerInfo;
   /** The process the call was aimed at (signals, ptrace), when known. */
   target?: TargetInfo;
+  /**
+   * evt.buffer: the first bytes of an I/O call's data (sendto, recvfrom), one character per byte
+   * (latin1), at most `sensors.snaplen` of them; only when a loaded rule reads evt.buffer on the type.
+   */
+  buffer?: string;
 }

@@ -9,19 +9,46 @@
  *   called once per scrape.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type MetricType } from 'prom-client';
+import { VIGIL_COMMIT, VIGIL_VERSION } from '../outputs/version.js';
 import { BucketCounts, CounterMap } from './plain-counters.js';
+import type { MetadataCacheStats } from '../sensor/runtime/metadata-cache.js';
+import type { MetadataWaitStats } from '../agent/metadata-wait.js';
+import { containerMetrics } from './container-metrics.js';
 
 /** Evaluation time buckets, seconds: 1 µs to 10 ms (a rule set evaluates an event in microseconds). */
 export const EVALUATION_BUCKETS = [1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 1e-2];
 
 export interface SinkStats {
   sink: string;
+  /** Alerts the destination acknowledged. */
   delivered: number;
+  /** Alerts the sink gave up on: refused, out of attempts, or pushed out of a full queue. */
   failed: number;
-  /** Alerts waiting for this sink (its outbox backlog). */
+  /** Alerts sent over a transport that acknowledges nothing (syslog over UDP). */
+  sent?: number;
+  /** Sends that failed, each attempt counted. */
+  sendFailures?: number;
+  /** Alerts this sink still owes, each counted once. */
   pending?: number;
   healthy?: boolean;
 }
+
+/** What vigil_build_info says: the running build. */
+export interface BuildInfo {
+  version: string;
+  /** The git commit built from, when known. */
+  commit?: string;
+}
+
+/**
+ * prom-client's default metrics that `promtool check metrics` refuses (gauges named `_total`); each
+ * is the sum of a per-type gauge that stays (nodejs_active_handles{type} ...).
+ */
+export const LINT_REFUSED_DEFAULTS = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+];
 
 export interface MetricSources {
   /** Events the kernel could not put in the ring buffer (cumulative). */
@@ -30,7 +57,11 @@ export interface MetricSources {
   queueDepths?: () => Record<string, number>;
   processTableSize?: () => number;
   sinks?: () => SinkStats[];
+  /** Events publishing (a `nats` sink's `events`): published and dropped, by sink. */
+  eventsPublished?: () => { sink: string; published: number; dropped: number }[];
   rulesLoaded?: () => number;
+  /** Container metadata: the runtimes' cache and the events held for it. */
+  containers?: () => { cache?: MetadataCacheStats; waits: MetadataWaitStats };
 }
 
 type HistogramSnapshot = Awaited<ReturnType<Histogram<string>['get']>>;
@@ -88,6 +119,19 @@ function mirroredCounter(
   });
 }
 
+/** vigil_build_info, always 1: the running build (the agent's and the hub's registries alike). */
+export function buildInfoGauge(registry: Registry, build: BuildInfo): void {
+  new Gauge({
+    name: 'vigil_build_info',
+    help: 'The running build: vigil version, Node.js version, git commit (unknown when not known); always 1',
+    labelNames: ['version', 'node_version', 'commit'],
+    registers: [registry],
+  }).set(
+    { version: build.version, node_version: process.versions.node, commit: build.commit ?? 'unknown' },
+    1,
+  );
+}
+
 export class AgentMetrics {
   readonly registry = new Registry();
   private readonly received = new CounterMap();
@@ -98,8 +142,9 @@ export class AgentMetrics {
   private sources: MetricSources = {};
   private ready = false;
 
-  constructor(opts: { processMetrics?: boolean } = {}) {
+  constructor(opts: { processMetrics?: boolean; build?: BuildInfo } = {}) {
     const r = this.registry;
+    buildInfoGauge(r, opts.build ?? { version: VIGIL_VERSION, commit: VIGIL_COMMIT });
     mirroredCounter(r, 'vigil_events_received_total', 'Events decoded from the kernel, by type', 'type', () =>
       this.received.entries(),
     );
@@ -119,16 +164,57 @@ export class AgentMetrics {
       this.matches.entries(),
     );
     new PlainHistogram(r, 'vigil_rule_evaluation_seconds', 'Time to evaluate one event', this.evaluation);
-    mirroredCounter(r, 'vigil_sink_deliveries_total', 'Alerts delivered, by sink', 'sink', () =>
-      (this.sources.sinks?.() ?? []).map((s) => [s.sink, s.delivered]),
+    const sinks = () => this.sources.sinks?.() ?? [];
+    mirroredCounter(
+      r,
+      'vigil_sink_deliveries_total',
+      'Alerts the destination acknowledged, by sink',
+      'sink',
+      () => sinks().map((s) => [s.sink, s.delivered]),
     );
-    mirroredCounter(r, 'vigil_sink_failures_total', 'Failed delivery attempts, by sink', 'sink', () =>
-      (this.sources.sinks?.() ?? []).map((s) => [s.sink, s.failed]),
+    mirroredCounter(
+      r,
+      'vigil_sink_sent_total',
+      'Alerts sent over a transport that acknowledges nothing (syslog over UDP), by sink',
+      'sink',
+      () => sinks().flatMap((s) => (s.sent === undefined ? [] : [[s.sink, s.sent] as [string, number]])),
+    );
+    mirroredCounter(
+      r,
+      'vigil_sink_failures_total',
+      'Alerts a sink gave up on (refused, out of attempts, or pushed out of a full queue), by sink',
+      'sink',
+      () => sinks().map((s) => [s.sink, s.failed]),
+    );
+    mirroredCounter(
+      r,
+      'vigil_sink_send_failures_total',
+      'Sends that failed, each attempt counted (retries included), by sink',
+      'sink',
+      () =>
+        sinks().flatMap((s) =>
+          s.sendFailures === undefined ? [] : [[s.sink, s.sendFailures] as [string, number]],
+        ),
+    );
+    const published = () => this.sources.eventsPublished?.() ?? [];
+    mirroredCounter(
+      r,
+      'vigil_events_published_total',
+      'Events published for the hub (a nats sink with events enabled), by sink',
+      'sink',
+      () => published().map((s) => [s.sink, s.published]),
+    );
+    mirroredCounter(
+      r,
+      'vigil_events_publish_dropped_total',
+      'Events not published (queue full or publish failed; detection never waits), by sink',
+      'sink',
+      () => published().map((s) => [s.sink, s.dropped]),
     );
     const sources = () => this.sources;
     new Gauge({
       name: 'vigil_sink_pending',
-      help: 'Alerts waiting for delivery, by sink',
+      help: 'Alerts a sink still owes, each counted once (memory queue, batch in flight, stored backlog), by sink',
       labelNames: ['sink'],
       registers: [r],
       collect() {
@@ -162,8 +248,12 @@ export class AgentMetrics {
       this.sources.processTableSize?.(),
     );
     gauge('vigil_rules_loaded', 'Rules loaded and enabled', () => this.sources.rulesLoaded?.());
+    containerMetrics(r, () => this.sources.containers?.());
     gauge('vigil_ready', '1 once every probe is attached', () => (this.ready ? 1 : 0));
-    if (opts.processMetrics ?? true) collectDefaultMetrics({ register: r });
+    if (opts.processMetrics ?? true) {
+      collectDefaultMetrics({ register: r });
+      for (const name of LINT_REFUSED_DEFAULTS) r.removeSingleMetric(name);
+    }
   }
 
   // Hot path: plain-number updates only.

@@ -1,21 +1,17 @@
 /**
- * The operations endpoint: GET /metrics (Prometheus), /healthz (the agent's
- * event loop answers and its own checks pass), /readyz (every probe attached).
+ * The operations endpoint: GET /metrics (Prometheus), /livez and /healthz (liveness: the event
+ * loop answers and the agent is detecting), /readyz (readiness: live, and alerts reach the store
+ * and every sink), /status (JSON detail per sink, store and sensor). Semantics: ./health.ts.
  *
- * Listens on 127.0.0.1 unless configured otherwise. With a token, /metrics
- * requires `Authorization: Bearer <token>`; /healthz and /readyz stay open so
- * that kubelet and systemd probes need no secret: they disclose only ok/not ok.
+ * Listens on 127.0.0.1 unless configured otherwise. With a token, /metrics and /status require
+ * `Authorization: Bearer <token>`; the probes stay open so that kubelet and systemd need no
+ * secret: they disclose check names and ok/failed only, never a reason.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { runChecks, type HealthSource } from './health.js';
 import type { AgentMetrics } from './metrics.js';
-
-export interface HealthReport {
-  ok: boolean;
-  /** One line per problem, e.g. "sink slack failing for 5m". */
-  problems?: string[];
-}
 
 export interface OpsServerOptions {
   /** host:port; IPv6 hosts in brackets ([::1]:9476). Port 0 picks a free port. */
@@ -23,8 +19,8 @@ export interface OpsServerOptions {
   /** Empty or undefined: no authentication. */
   token?: string;
   metrics: AgentMetrics;
-  /** Extra liveness checks; /healthz is 200 when it returns ok (or when absent). */
-  health?: () => HealthReport;
+  /** The agent's checks; absent: live while the server answers, ready once metrics say so. */
+  health?: HealthSource;
 }
 
 export interface OpsServer {
@@ -44,7 +40,8 @@ export function parseListen(listen: string): { host: string; port: number } {
 // Compare digests so that neither the length nor the content of the token leaks through timing.
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 
-function authorized(req: IncomingMessage, token: string | undefined): boolean {
+/** True when no token is set or the request carries `Authorization: Bearer <token>`. */
+export function authorized(req: IncomingMessage, token: string | undefined): boolean {
   if (!token) return true;
   const header = req.headers.authorization ?? '';
   const m = /^Bearer\s+(.+)$/i.exec(header);
@@ -74,44 +71,68 @@ export class OpsListenError extends Error {
   }
 }
 
-export async function startOpsServer(opts: OpsServerOptions): Promise<OpsServer> {
-  const { host, port } = parseListen(opts.listen);
-  const server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (req.method !== 'GET' && req.method !== 'HEAD') return reply(res, 405, 'method not allowed\n');
-    switch (path) {
-      case '/metrics':
-        if (!authorized(req, opts.token)) {
-          res.setHeader('www-authenticate', 'Bearer realm="vigil"');
-          return reply(res, 401, 'unauthorized\n');
-        }
-        opts.metrics.render().then(
-          (text) => reply(res, 200, text, opts.metrics.contentType),
-          (err: Error) => reply(res, 500, `metrics collection failed: ${err.message}\n`),
-        );
-        return;
-      case '/healthz': {
-        const report = opts.health?.() ?? { ok: true };
-        return reply(
-          res,
-          report.ok ? 200 : 503,
-          report.ok ? 'ok\n' : (report.problems ?? ['unhealthy']).join('\n') + '\n',
-        );
-      }
-      case '/readyz':
-        return opts.metrics.isReady()
-          ? reply(res, 200, 'ready\n')
-          : reply(res, 503, 'not ready: probes not attached\n');
-      default:
-        return reply(res, 404, 'not found: try /metrics, /healthz, /readyz\n');
+const PATHS = 'try /metrics, /livez, /healthz, /readyz, /status';
+
+function route(req: IncomingMessage, res: ServerResponse, opts: OpsServerOptions): void {
+  let url: URL;
+  try {
+    url = new URL(req.url ?? '/', 'http://vigil');
+  } catch {
+    return reply(res, 400, 'bad request\n');
+  }
+  if (req.method !== 'GET' && req.method !== 'HEAD') return reply(res, 405, 'method not allowed\n');
+  const health = opts.health;
+  switch (url.pathname) {
+    case '/metrics':
+      if (!authorized(req, opts.token)) return refuse(res);
+      opts.metrics.render().then(
+        (text) => reply(res, 200, text, opts.metrics.contentType),
+        (err: Error) => reply(res, 500, `metrics collection failed: ${err.message}\n`),
+      );
+      return;
+    case '/livez':
+    case '/healthz': {
+      const r = runChecks('livez', health?.liveness() ?? [], url.searchParams);
+      return reply(res, r.ok ? 200 : 503, r.body);
     }
-  });
-  // Scrapes are small and short: bound what one slow client can hold.
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
-  server.maxHeadersCount = 64;
+    case '/readyz': {
+      const checks = health
+        ? [...health.liveness(), ...health.readiness()]
+        : [{ name: 'probes', ok: opts.metrics.isReady() }];
+      const r = runChecks('readyz', checks, url.searchParams);
+      return reply(res, r.ok ? 200 : 503, r.body);
+    }
+    case '/status': {
+      if (!authorized(req, opts.token)) return refuse(res);
+      const body = health?.status() ?? { ready: opts.metrics.isReady() };
+      return reply(res, 200, JSON.stringify(body, null, 2) + '\n', 'application/json');
+    }
+    default:
+      return reply(res, 404, `not found: ${PATHS}\n`);
+  }
+}
+
+export function refuse(res: ServerResponse): void {
+  res.setHeader('www-authenticate', 'Bearer realm="vigil"');
+  reply(res, 401, 'unauthorized\n');
+}
+
+/** A bound HTTP server and how to close it (connections included). */
+export interface BoundServer {
+  readonly host: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** Listens on host:port; a failure is an OpsListenError naming `listen` and why. */
+export async function listenHttp(
+  server: Server,
+  listen: string,
+  host: string,
+  port: number,
+): Promise<BoundServer> {
   await new Promise<void>((resolve, reject) => {
-    const failed = (err: NodeJS.ErrnoException) => reject(new OpsListenError(opts.listen, err));
+    const failed = (err: NodeJS.ErrnoException) => reject(new OpsListenError(listen, err));
     server.once('error', failed);
     server.listen({ host, port }, () => {
       server.off('error', failed);
@@ -128,4 +149,14 @@ export async function startOpsServer(opts: OpsServerOptions): Promise<OpsServer>
         server.closeAllConnections();
       }),
   };
+}
+
+export async function startOpsServer(opts: OpsServerOptions): Promise<OpsServer> {
+  const { host, port } = parseListen(opts.listen);
+  const server = createServer((req, res) => route(req, res, opts));
+  // Scrapes are small and short: bound what one slow client can hold.
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  server.maxHeadersCount = 64;
+  return listenHttp(server, opts.listen, host, port);
 }

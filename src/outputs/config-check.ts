@@ -1,17 +1,19 @@
 /**
- * What `outputs:` may hold: the one definition of every outputs key (a JSON Schema checked with
- * ajv), plus the checks a schema cannot express (priority names, syslog facility, URLs, JSONata,
- * readable certificate files, unique sink names). The config loader runs it when vigil.yaml is
- * read (each problem then gets the file's line and column) and openOutputs runs it again for
- * callers that build an OutputsConfig themselves, so a bad section fails before any alert flows.
- * Messages never quote a value that may be a secret.
+ * What `outputs:` may hold: its JSON Schema (config-schema.ts) checked with ajv, plus the checks a
+ * schema cannot express (priority names, syslog facility, URLs, JSONata, readable certificate
+ * files, unique sink names). The config loader runs it when vigil.yaml is read (each problem then
+ * gets the file's line and column) and openOutputs runs it again for callers that build an
+ * OutputsConfig themselves, so a bad section fails before any alert flows. Messages never quote a
+ * value that may be a secret.
  */
 import { accessSync, constants } from 'node:fs';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import jsonata from 'jsonata';
-import type { OutputsConfig, SinkConfig } from './config.js';
-import { OutputConfigError, parsePriority } from './output.js';
-import { parseFacility } from './syslog-format.js';
+import { canonicalEventType } from '../event/types.js';
+import { compileJsonata } from './jsonata-expr.js';
+import { OutputConfigError, type NatsSinkConfig, type OutputsConfig, type SinkConfig } from './config.js';
+import { outputsSchema, sinkSchemas } from './config-schema.js';
+import { parseFacility } from './formats/syslog-message.js';
+import { parsePriority } from './priority.js';
 
 export interface OutputsProblem {
   /** JSON pointer below `outputs` (`/sinks/0/webhook_url`). */
@@ -20,108 +22,6 @@ export interface OutputsProblem {
   /** The problem is the key itself (unknown), not its value. */
   isKey?: boolean;
 }
-
-const str = { type: 'string' } as const;
-const nonEmpty = { type: 'string', minLength: 1 } as const;
-const bool = { type: 'boolean' } as const;
-const count = { type: 'integer', minimum: 1 } as const;
-const zeroOrMore = { type: 'integer', minimum: 0 } as const;
-const port = { type: 'integer', minimum: 1, maximum: 65535 } as const;
-const oneOf = (values: string[]) => ({ type: 'string', enum: values }) as const;
-const mapping = (properties: Record<string, object>, required: string[] = []) =>
-  ({ type: 'object', additionalProperties: false, properties, required }) as const;
-
-export const SINK_TYPES = ['stdout', 'file', 'slack', 'email', 'syslog', 'http'] as const;
-
-/** Keys every sink takes (docs/outputs.md "Options every sink takes"). */
-const common = {
-  type: str,
-  name: nonEmpty,
-  min_priority: nonEmpty,
-  batch: mapping({ max_size: count, max_wait_ms: zeroOrMore }),
-  retry: mapping({ initial_ms: count, max_ms: count, max_attempts: zeroOrMore }),
-  rate_limit: mapping({ max: zeroOrMore, window_ms: count }, ['max']),
-  dedup_window_ms: zeroOrMore,
-  timeout_ms: count,
-  queue_size: count,
-  durable: bool,
-};
-const tlsClient = { ca_file: nonEmpty, reject_unauthorized: bool };
-
-const sinkSchemas: Record<SinkConfig['type'], object> = {
-  stdout: mapping({ ...common, format: oneOf(['auto', 'json', 'text']), color: bool }),
-  file: mapping({ ...common, path: nonEmpty, max_bytes: count, keep: count }, ['path']),
-  slack: mapping(
-    { ...common, webhook_url: nonEmpty, group_above: zeroOrMore, username: str, icon_emoji: str },
-    ['webhook_url'],
-  ),
-  email: mapping(
-    {
-      ...common,
-      ...tlsClient,
-      host: nonEmpty,
-      port,
-      tls: oneOf(['starttls', 'implicit', 'none']),
-      user: str,
-      password: str,
-      from: nonEmpty,
-      to: { type: 'array', items: nonEmpty, minItems: 1 },
-      immediate_priority: nonEmpty,
-      subject_prefix: str,
-    },
-    ['host', 'from', 'to'],
-  ),
-  syslog: mapping(
-    {
-      ...common,
-      ...tlsClient,
-      host: nonEmpty,
-      port,
-      protocol: oneOf(['udp', 'tcp', 'tls']),
-      format: oneOf(['json', 'cef']),
-      facility: {}, // a name or a number: parseFacility says which
-      app_name: nonEmpty,
-      hostname: nonEmpty,
-      cert_file: nonEmpty,
-      key_file: nonEmpty,
-      max_message_bytes: count,
-    },
-    ['host'],
-  ),
-  http: mapping(
-    {
-      ...common,
-      ...tlsClient,
-      format: oneOf(['webhook', 'splunk-hec', 'elastic-bulk', 'falco']),
-      url: nonEmpty,
-      headers: { type: 'object', additionalProperties: str },
-      token: str,
-      username: str,
-      password: str,
-      api_key: str,
-      index: nonEmpty,
-      sourcetype: nonEmpty,
-      transform: nonEmpty,
-    },
-    ['url'],
-  ),
-};
-
-const outputsSchema = mapping({
-  store: mapping({
-    path: nonEmpty,
-    enabled: bool,
-    synchronous: oneOf(['normal', 'full']),
-    retention: mapping({ max_age_days: zeroOrMore, max_size_mb: zeroOrMore, interval_ms: count }),
-  }),
-  // Each sink is checked against its type's schema below, so errors name the sink's own keys.
-  sinks: {
-    type: 'array',
-    items: { type: 'object', required: ['type'], properties: { type: oneOf([...SINK_TYPES]) } },
-  },
-  commit_batch: count,
-  close_timeout_ms: zeroOrMore,
-});
 
 const ajv = new Ajv({ allErrors: true, strict: true, verbose: true });
 const validateOutputs = ajv.compile(outputsSchema);
@@ -181,16 +81,21 @@ function fromAjv(err: ErrorObject, prefix: string): OutputsProblem {
   }
 }
 
-function httpUrlProblem(url: string): string | null {
+/** What is wrong with a URL that must use one of two schemes, or null. */
+function urlProblem(url: string, schemes: [string, string], example: string): string | null {
   let u: URL;
   try {
     u = new URL(url);
   } catch {
-    return 'expected a URL (http:// or https://)';
+    return `expected a URL (${example})`;
   }
-  return u.protocol === 'http:' || u.protocol === 'https:'
-    ? null
-    : `expected an http or https URL, got ${u.protocol}`;
+  const [one, other] = schemes;
+  if (u.protocol === `${one}:` || u.protocol === `${other}:`) return null;
+  return `expected a${/^[aeiouh]/.test(one) ? 'n' : ''} ${one} or ${other} URL, got ${u.protocol}`;
+}
+
+function httpUrlProblem(url: string): string | null {
+  return urlProblem(url, ['http', 'https'], 'http:// or https://');
 }
 
 /** What the schema cannot say about one sink that passed it. */
@@ -229,10 +134,17 @@ function sinkProblems(cfg: SinkConfig, at: string): OutputsProblem[] {
       if (bad) out.push({ pointer: `${at}/url`, message: bad });
       if (cfg.format === 'splunk-hec' && !cfg.token)
         out.push({ pointer: `${at}/token`, message: 'required for format splunk-hec' });
+      if (cfg.body !== undefined && !['webhook', 'ocsf'].includes(cfg.format ?? 'webhook'))
+        out.push({ pointer: `${at}/body`, message: 'only for format webhook or ocsf' });
+      if (cfg.transform !== undefined && (cfg.format === 'otlp' || cfg.format === 'ocsf'))
+        out.push({
+          pointer: `${at}/transform`,
+          message: `not with format ${cfg.format} (its shape is fixed)`,
+        });
       if (cfg.transform !== undefined) {
         check('transform', () => {
           try {
-            jsonata(cfg.transform!);
+            compileJsonata(cfg.transform!);
           } catch (err) {
             throw new Error(`not valid JSONata: ${(err as Error).message}`, { cause: err });
           }
@@ -241,8 +153,52 @@ function sinkProblems(cfg: SinkConfig, at: string): OutputsProblem[] {
       readable('ca_file', cfg.ca_file);
       break;
     }
+    case 'nats':
+      out.push(...natsProblems(cfg, at));
+      for (const key of ['ca_file', 'cert_file', 'key_file', 'nkey_seed_file', 'creds_file'] as const)
+        readable(key, cfg[key]);
+      break;
   }
   return out;
+}
+
+/** Server URLs, one way to authenticate, a stream name NATS accepts. */
+function natsProblems(cfg: NatsSinkConfig, at: string): OutputsProblem[] {
+  const out: OutputsProblem[] = [];
+  cfg.servers.forEach((url, i) => {
+    const bad = natsUrlProblem(url);
+    if (bad) out.push({ pointer: `${at}/servers/${i}`, message: bad });
+  });
+  const ways = (['token', 'user', 'nkey_seed', 'nkey_seed_file', 'creds_file'] as const).filter(
+    (k) => cfg[k] !== undefined,
+  );
+  if (ways.length > 1)
+    out.push({
+      pointer: `${at}/${ways[1]}`,
+      message: `one way to authenticate: ${ways.join(' and ')} given`,
+    });
+  if (cfg.password !== undefined && cfg.user === undefined)
+    out.push({ pointer: `${at}/password`, message: 'needs user' });
+  if ((cfg.cert_file === undefined) !== (cfg.key_file === undefined))
+    out.push({
+      pointer: `${at}/${cfg.cert_file ? 'key_file' : 'cert_file'}`,
+      message: 'cert_file and key_file go together',
+    });
+  cfg.events?.types?.forEach((t, i) => {
+    if (canonicalEventType(t) === undefined)
+      out.push({ pointer: `${at}/events/types/${i}`, message: `unknown event type "${t}"` });
+  });
+  if (cfg.stream !== undefined && /[.*>\s/\\]/.test(cfg.stream))
+    out.push({
+      pointer: `${at}/stream`,
+      message: 'a stream name has no ".", "*", ">", "/", "\\" or whitespace',
+    });
+  return out;
+}
+
+/** What is wrong with a NATS server URL (`vigil run --nats` checks its argument with it too). */
+export function natsUrlProblem(url: string): string | null {
+  return urlProblem(url, ['nats', 'tls'], 'nats://HOST:PORT or tls://HOST:PORT');
 }
 
 /**

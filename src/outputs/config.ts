@@ -2,9 +2,11 @@
  * OutputsConfig: everything under `outputs:` in vigil.yaml (docs/outputs.md documents every key
  * with a full example per sink). Keys are snake_case like the rest of the file. Secrets are plain
  * strings: the config loader has already replaced `${ENV:NAME}` references. What each key accepts
- * is checked by config-check.ts (at config load and again in openOutputs).
+ * is checked by config-check.ts (at config load and again in openOutputs), which reports a mistake
+ * as an OutputConfigError.
  */
 import type { Priority } from '../event/alert.js';
+import type { NatsConnectionConfig } from './sinks/nats-connect.js';
 
 export interface BatchConfig {
   /** Most items in one send. Default per sink (stdout 1000, http 500, slack 20, email 200). */
@@ -39,6 +41,12 @@ export interface SinkCommon {
   rate_limit?: RateLimitConfig;
   /** Identical alerts (same rule and output) within this window are suppressed. Default 0 (off). */
   dedup_window_ms?: number;
+  /**
+   * Least time between two sends, so a service with a rate limit is never flooded: what one send
+   * cannot carry (batch.max_size) then goes out as "N more alerts from rule X" summaries.
+   * Default 1000 for slack (one message per second per webhook), 0 (none) otherwise.
+   */
+  send_interval_ms?: number;
   /** Per-send timeout. Default 10000. */
   timeout_ms?: number;
   /** Alerts held in memory for this sink; beyond it a durable sink reads from the store. Default 10000. */
@@ -66,6 +74,8 @@ export interface FileSinkConfig extends SinkCommon {
   max_bytes?: number;
   /** Rotated files kept (path.1 … path.N). Default 5. */
   keep?: number;
+  /** json (default): the alert JSON; ocsf: an OCSF Detection Finding per line. */
+  format?: 'json' | 'ocsf';
 }
 
 export interface TlsClientConfig {
@@ -127,8 +137,17 @@ export interface SyslogSinkConfig extends SinkCommon, TlsClientConfig {
 
 export interface HttpSinkConfig extends SinkCommon, TlsClientConfig {
   type: 'http';
-  /** webhook (JSON array per batch), splunk-hec, elastic-bulk, or falco (one Falco-shaped alert per POST). */
-  format?: 'webhook' | 'splunk-hec' | 'elastic-bulk' | 'falco';
+  /**
+   * webhook (JSON per batch or per alert), splunk-hec, elastic-bulk, falco (Falco's JSON output,
+   * one alert per POST), otlp (OpenTelemetry logs, OTLP/HTTP JSON, one request per batch) or ocsf
+   * (OCSF Detection Findings, as a webhook's body).
+   */
+  format?: 'webhook' | 'splunk-hec' | 'elastic-bulk' | 'falco' | 'otlp' | 'ocsf';
+  /**
+   * Webhook bodies: `array` (default), one JSON array per batch; `object`, one POST per alert
+   * whose body is the alert (or the transform's result) alone, for single-event APIs.
+   */
+  body?: 'array' | 'object';
   /** A secret when it carries a token. */
   url: string;
   /** Extra headers (values are registered as secrets). */
@@ -148,8 +167,40 @@ export interface HttpSinkConfig extends SinkCommon, TlsClientConfig {
   transform?: string;
 }
 
+export interface NatsSinkConfig extends SinkCommon, NatsConnectionConfig {
+  type: 'nats';
+  /** JetStream stream the alerts go into. Default VIGIL. */
+  stream?: string;
+  /** Create the stream (capturing `vigil.>`) when it does not exist. Default true. */
+  create_stream?: boolean;
+  /** Replicas of a stream the sink creates (1, 3 or 5 in a cluster). Default 1. */
+  replicas?: number;
+  /** Dedup window of a stream the sink creates; at least 120000 (two minutes). Default 120000. */
+  duplicate_window_ms?: number;
+  /** The recorded events too, on `vigil.events.<hostname>` (for the hub's playground). Default off. */
+  events?: NatsEventsConfig;
+}
+
+/** Events publishing: off the hot path, bounded, lossy under pressure (docs/fleet.md). */
+export interface NatsEventsConfig {
+  /** Default false. */
+  enabled?: boolean;
+  /** Only these event types (`evt.type` names). Default every type the agent receives. */
+  types?: string[];
+  /** One event in N is published (after the type filter). Default 1: every one. */
+  sample?: number;
+  /** Events waiting to be published, at most; past it they are dropped and counted. Default 10000. */
+  queue_size?: number;
+}
+
 export type SinkConfig =
-  StdoutSinkConfig | FileSinkConfig | SlackSinkConfig | EmailSinkConfig | SyslogSinkConfig | HttpSinkConfig;
+  | StdoutSinkConfig
+  | FileSinkConfig
+  | SlackSinkConfig
+  | EmailSinkConfig
+  | SyslogSinkConfig
+  | HttpSinkConfig
+  | NatsSinkConfig;
 
 export interface RetentionConfig {
   /** Alerts older than this are deleted. Default 30; 0 = keep. */
@@ -181,9 +232,19 @@ export interface OutputsConfig {
   commit_batch?: number;
   /** How long close() waits for sinks to drain. Default 5000. */
   close_timeout_ms?: number;
+  /** The process environment in alerts: none (default), all (true) or the variables named. */
+  alert_fields?: { env?: boolean | string[] };
 }
 
 /** /var/lib/vigil/alerts.db for root (the agent), ./vigil-alerts.db otherwise. */
 export function defaultDbPath(): string {
   return process.getuid?.() === 0 ? '/var/lib/vigil/alerts.db' : './vigil-alerts.db';
+}
+
+/** A configuration mistake, reported at start-up before any alert flows. */
+export class OutputConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'OutputConfigError';
+  }
 }

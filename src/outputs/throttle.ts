@@ -2,10 +2,11 @@
  * Per-sink rate limit (per rule, fixed windows) and dedup window (same rule and output). What they
  * hold back is counted per rule and comes out as one AlertSummary when the rule's window closes,
  * so a noisy rule costs a channel one line instead of thousands. Memory is bounded by maxKeys.
+ * SummaryCounter counts the same way what a paced sink's send cannot carry, summarised at once.
  */
 import type { Alert } from '../event/alert.js';
-import type { AlertSummary } from './output.js';
-import { priorityRank } from './output.js';
+import { priorityRank } from './priority.js';
+import type { AlertSummary } from './sink.js';
 
 export interface ThrottleOptions {
   /** Per rule per window; 0 = unlimited. */
@@ -54,22 +55,7 @@ export class Throttle {
     const dup = key !== '' && (this.seen.get(key) ?? 0) > now;
     if (dup || (this.opts.maxPerRule > 0 && w.admitted >= this.opts.maxPerRule)) {
       w.suppressed++;
-      const s = w.summary;
-      if (!s) {
-        w.summary = {
-          rule: alert.rule,
-          count: 1,
-          priority: alert.priority,
-          hostname: alert.hostname,
-          first_time: alert.time,
-          last_time: alert.time,
-          window_ms: this.opts.windowMs,
-        };
-      } else {
-        s.count++;
-        s.last_time = alert.time;
-        if (priorityRank(alert.priority) < priorityRank(s.priority)) s.priority = alert.priority;
-      }
+      w.summary = countInto(w.summary, alert, this.opts.windowMs);
       return false;
     }
     w.admitted++;
@@ -123,8 +109,39 @@ export class Throttle {
   }
 }
 
-/** Exponential backoff with full jitter: uniform in [0, min(max, initial * 2^attempt)]. */
-export function backoffMs(attempt: number, initialMs: number, maxMs: number): number {
-  const cap = Math.min(maxMs, initialMs * 2 ** Math.min(attempt, 30));
-  return Math.max(initialMs / 4, Math.random() * cap);
+/** Adds one held-back alert to its rule's summary (a new one when there is none yet). */
+function countInto(s: AlertSummary | undefined, alert: Alert, windowMs: number): AlertSummary {
+  if (!s) {
+    return {
+      rule: alert.rule,
+      count: 1,
+      priority: alert.priority,
+      hostname: alert.hostname,
+      first_time: alert.time,
+      last_time: alert.time,
+      window_ms: windowMs,
+    };
+  }
+  s.count++;
+  s.last_time = alert.time;
+  if (priorityRank(alert.priority) < priorityRank(s.priority)) s.priority = alert.priority;
+  return s;
+}
+
+/** Alerts held back at once (more than one send carries), counted into one summary per rule. */
+export class SummaryCounter {
+  private readonly byRule = new Map<string, AlertSummary>();
+
+  constructor(private readonly windowMs: number) {}
+
+  add(alert: Alert): void {
+    this.byRule.set(alert.rule, countInto(this.byRule.get(alert.rule), alert, this.windowMs));
+  }
+
+  /** The summaries, most severe first, and a fresh start. */
+  take(): AlertSummary[] {
+    const out = [...this.byRule.values()].sort((a, b) => priorityRank(a.priority) - priorityRank(b.priority));
+    this.byRule.clear();
+    return out;
+  }
 }

@@ -90,11 +90,6 @@ const OPEN_ORDER = new Map<string, number>([
   ...OPEN_FLAGS.map(([n], i) => [n, i] as const),
 ]);
 
-/** True when the open flags ask for writing (Falco's evt.is_open_write). */
-export function isOpenWrite(flags: number): boolean {
-  return (flags & 3) !== 0 || (flags & 0o100) !== 0 || (flags & 0o1000) !== 0;
-}
-
 /** A file mode in octal with a leading 0, as Falco renders evt.arg.mode ("0644"). */
 export function renderMode(mode: number): string {
   const m = mode & 0o7777;
@@ -201,10 +196,9 @@ export const ERRNO_NAMES: Table = [
 ];
 const ERRNO_BY_VALUE = byValue(ERRNO_NAMES);
 
-/** Falco's evt.res: "SUCCESS" for a result >= 0, else the errno's name ("ENOENT"). */
-export function renderResult(ret: number): string {
-  if (ret >= 0) return 'SUCCESS';
-  return ERRNO_BY_VALUE.get(-ret) ?? String(ret);
+/** evt.arg.res: the number on success, the errno name on failure (Falco's rendering). */
+export function renderRes(ret: number): string | number {
+  return ret >= 0 ? ret : errnoName(ret);
 }
 
 /** The errno's name for a negative syscall result; the number itself when it is not an error. */
@@ -558,6 +552,37 @@ export const UMOUNT_FLAGS: Table = [
 ];
 
 /** The AT_* flags of unlinkat, linkat, fchmodat, fchownat. */
+export const XATTR_FLAGS: Table = [
+  ['XATTR_CREATE', 1],
+  ['XATTR_REPLACE', 2],
+];
+
+const UTIME_NOW = 2 ** 30 - 1;
+const UTIME_OMIT = 2 ** 30 - 2;
+
+/** One time utimensat/utimes set: ISO 8601 UTC, or "now" / "omit" (UTIME_NOW, UTIME_OMIT). */
+export function renderTimespec(sec: number, nsec: number): string {
+  if (nsec === UTIME_NOW) return 'now';
+  if (nsec === UTIME_OMIT) return 'omit';
+  const ms = sec * 1000 + Math.floor(nsec / 1e6);
+  return Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : String(sec);
+}
+
+const NODE_TYPES: Table = [
+  ['S_IFIFO', 0o010000],
+  ['S_IFCHR', 0o020000],
+  ['S_IFDIR', 0o040000],
+  ['S_IFBLK', 0o060000],
+  ['S_IFREG', 0o100000],
+  ['S_IFSOCK', 0o140000],
+];
+
+/** mknod's mode: the file type's name and the permissions ("S_IFCHR|0666"). */
+export function renderNodeMode(mode: number): string {
+  const type = NODE_TYPES.find(([, v]) => (mode & 0o170000) === v)?.[0] ?? 'S_IFREG';
+  return `${type}|${renderMode(mode)}`;
+}
+
 export const AT_FLAGS: Table = [
   ['AT_SYMLINK_NOFOLLOW', 0x100],
   ['AT_REMOVEDIR', 0x200],
@@ -577,6 +602,27 @@ export const USERFAULTFD_FLAGS: Table = [
   ['UFFD_USER_MODE_ONLY', 1],
   ['O_NONBLOCK', 0o4000],
   ['O_CLOEXEC', 0o2000000],
+];
+
+/** io_uring_setup's io_uring_params.flags (IORING_SETUP_*). */
+export const IORING_SETUP_FLAGS: Table = [
+  ['IORING_SETUP_IOPOLL', 1 << 0],
+  ['IORING_SETUP_SQPOLL', 1 << 1],
+  ['IORING_SETUP_SQ_AFF', 1 << 2],
+  ['IORING_SETUP_CQSIZE', 1 << 3],
+  ['IORING_SETUP_CLAMP', 1 << 4],
+  ['IORING_SETUP_ATTACH_WQ', 1 << 5],
+  ['IORING_SETUP_R_DISABLED', 1 << 6],
+  ['IORING_SETUP_SUBMIT_ALL', 1 << 7],
+  ['IORING_SETUP_COOP_TASKRUN', 1 << 8],
+  ['IORING_SETUP_TASKRUN_FLAG', 1 << 9],
+  ['IORING_SETUP_SQE128', 1 << 10],
+  ['IORING_SETUP_CQE32', 1 << 11],
+  ['IORING_SETUP_SINGLE_ISSUER', 1 << 12],
+  ['IORING_SETUP_DEFER_TASKRUN', 1 << 13],
+  ['IORING_SETUP_NO_MMAP', 1 << 14],
+  ['IORING_SETUP_REGISTERED_FD_ONLY', 1 << 15],
+  ['IORING_SETUP_NO_SQARRAY', 1 << 16],
 ];
 
 export const SENDTO_FLAGS: Table = [

@@ -11,10 +11,10 @@
  * unambiguous. Only directory names are read, never a file's content, and no
  * symlink is followed.
  *
- * Why not the CRI socket: it needs a gRPC client and a real runtime to test
- * against, and mounting the socket gives the agent's pod control over every
- * container on the node. Labels and images are not in these directories: the
- * CRI socket is the later path for them (docs/deploy.md).
+ * These need only a read-only mount of two directories, where the runtime's
+ * socket (src/sensor/runtime/) grants control of every container: they are
+ * the base, and the runtime's answer, where there is one, adds the image,
+ * labels and privileged flag (docs/deploy.md).
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -147,6 +147,6 @@ export function podSourceReport(
     detail: `${node}${pods.size} pods in ${podsDir}`,
     meaning:
       'alerts of containers in pods carry namespace, pod name and uid, container name; ' +
-      'labels and image need the CRI API (not queried)',
+      'labels, image and privileged flag come from the container runtime (next line)',
   };
 }

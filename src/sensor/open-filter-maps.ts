@@ -1,14 +1,16 @@
 /**
- * Writes an open-filter plan (open-filter.ts) into the sensor object's maps
- * (bpf/tracepoints/vg_open_filter.h) with a generation swap: the entries and the
- * slot of generation gen + 1 first, then one write of vg_of_cfg makes it current,
- * then the previous generation's trie entries are deleted. A program always sees
- * one whole generation.
+ * Writes an open-filter plan (open-filter-plan.ts; src/plan/open-filter.ts derives it) into the
+ * sensor object's maps (bpf/tracepoints/vg_open_filter.h) with a generation swap: the entries and
+ * the slot of generation gen + 1 first, then one write of vg_of_cfg makes it current, then the
+ * previous generation's trie entries are deleted. A program always sees one whole generation.
  */
-import type { BpfObject } from './bpf-object.js';
-import { BLOOM_BITS, KEY_DATA, type FlagNeed, type OpenFilterPlan } from './open-filter.js';
+import type { BpfObject } from '../kernel/bpf-object.js';
+import type { FileIdentity } from './file-identities.js';
+import { BLOOM_BITS, KEY_DATA, type FlagNeed, type OpenFilterPlan } from './open-filter-plan.js';
 
 const KEY_SIZE = 4 + KEY_DATA;
+/** struct vg_of_ident_key: ino (u64), dev (u32), padding. */
+const IDENT_KEY_SIZE = 16;
 const NEED_SIZE = 8;
 const BLOOM_BYTES = BLOOM_BITS / 8;
 /** on, flags, the two needs, then the component, prefix and suffix bloom bitmaps. */
@@ -81,6 +83,7 @@ function slotBytes(plan: OpenFilterPlan): Buffer {
 
 export class OpenFilterMaps {
   private gen = 0;
+  private dirs = 0;
 
   constructor(private readonly object: BpfObject) {}
 
@@ -99,13 +102,48 @@ export class OpenFilterMaps {
     const slot = Buffer.alloc(4);
     slot.writeUInt32LE(next & 1);
     this.object.mapUpdate('vg_of_slot', slot, slotBytes(plan));
-    const cfg = Buffer.alloc(8);
-    cfg.writeUInt32LE(next, 0);
-    this.object.mapUpdate('vg_of_cfg', ZERO, cfg);
     this.gen = next;
+    this.writeCfg();
     for (const map of ['vg_of_prefix', 'vg_of_suffix']) {
       for (const k of this.object.mapKeys(map)) if (k[4] !== (next & 0xff)) this.object.mapDelete(map, k);
     }
+  }
+
+  /**
+   * Makes these the files reported by identity (vg_of_ident): new and changed entries first, then
+   * the ones gone. One entry at a time is atomic; no generation is needed, since an entry only
+   * lets more opens through.
+   */
+  writeIdentities(ids: readonly FileIdentity[]): void {
+    const keep = new Set<string>();
+    const dirs = ids.filter((id) => id.dir).length;
+    // A directory entry is written before the ancestor walk is turned on, and after it is off.
+    if (dirs === 0 && this.dirs !== 0) {
+      this.dirs = 0;
+      this.writeCfg();
+    }
+    for (const id of ids) {
+      const k = Buffer.alloc(IDENT_KEY_SIZE);
+      k.writeBigUInt64LE(BigInt(id.ino), 0);
+      k.writeUInt32LE(id.dev >>> 0, 8);
+      keep.add(k.toString('hex'));
+      this.object.mapUpdate('vg_of_ident', k, needBytes(id.need));
+    }
+    for (const k of this.object.mapKeys('vg_of_ident')) {
+      if (!keep.has(Buffer.from(k).toString('hex'))) this.object.mapDelete('vg_of_ident', k);
+    }
+    if (dirs !== this.dirs) {
+      this.dirs = dirs;
+      this.writeCfg();
+    }
+  }
+
+  /** vg_of_cfg: the current generation, and how many directories vg_of_ident holds. */
+  private writeCfg(): void {
+    const cfg = Buffer.alloc(8);
+    cfg.writeUInt32LE(this.gen, 0);
+    cfg.writeUInt32LE(this.dirs, 4);
+    this.object.mapUpdate('vg_of_cfg', ZERO, cfg);
   }
 
   stats(): OpenFilterStats {

@@ -5,8 +5,8 @@
  * costs and why a tracepoint is attached.
  */
 import type { EventType } from '../event/types.js';
-import type { OpenFilterPlan } from './open-filter.js';
-import { ALWAYS_ON_TYPES } from './sensor.js';
+import type { OpenFilterPlan } from './open-filter-plan.js';
+import { ALWAYS_ON_TYPES, attachable } from './sensor.js';
 
 export interface ProbeReason {
   type: EventType;
@@ -63,4 +63,31 @@ export function formatOpenFilter(plan: OpenFilterPlan): string {
     ) +
     `, ${n(plan.components.size, 'component')})`
   );
+}
+
+/** `vigil doctor`'s line on module loading: its tracepoints, or the stand-in program and its setting. */
+export function moduleLoadReport(fallback: boolean): {
+  status: 'ok' | 'info';
+  detail: string;
+  meaning: string;
+} {
+  if (attachable('tracepoint/syscalls/sys_enter_finit_module')) {
+    return {
+      status: 'ok',
+      detail: 'init_module/finit_module tracepoints',
+      meaning: 'module loads are watched',
+    };
+  }
+  const detail = 'no module tracepoints (no CONFIG_MODULES: loading a module can only fail)';
+  return fallback
+    ? {
+        status: 'info',
+        detail,
+        meaning: 'attempts watched by a program on every syscall exit (sensors.module_load_fallback)',
+      }
+    : {
+        status: 'info',
+        detail,
+        meaning: 'attempts not watched (sensors.module_load_fallback: true watches them)',
+      };
 }

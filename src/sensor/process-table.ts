@@ -289,6 +289,7 @@ function snapshot(e: ProcEntry, tid: number, ancestors: Ancestor[]): ProcessInfo
     cap_permitted: e.cap_permitted,
     cap_inheritable: e.cap_inheritable,
     exe_ino: e.exe_ino,
+    exe_dev: e.exe_dev,
     exe_ctime: e.exe_ctime,
     exe_mtime: e.exe_mtime,
     exe_writable: e.exe_writable,

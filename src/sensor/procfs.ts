@@ -6,7 +6,7 @@
  */
 import { readFileSync, readlinkSync, statSync } from 'node:fs';
 import type { ProcEntry } from './process-table.js';
-import { containerFromCgroup } from './container.js';
+import { containerFromCgroup } from './cgroup-container.js';
 
 /** Clock ticks per second of /proc/<pid>/stat times (USER_HZ: 100 on every Linux ABI). */
 const USER_HZ = 100;
@@ -99,11 +99,13 @@ export function readProcess(pid: number, bootToEpochNs: number, root = '/proc'):
   const deleted = exe.endsWith(' (deleted)');
   if (deleted) exe = exe.slice(0, -' (deleted)'.length);
   let exeIno = 0;
+  let exeDev = 0;
   let exeCtime = 0;
   let exeMtime = 0;
   try {
     const s = statSync(`${dir}/exe`, { bigint: true });
     exeIno = Number(s.ino);
+    exeDev = Number(s.dev);
     exeCtime = Number(s.ctimeNs);
     exeMtime = Number(s.mtimeNs);
   } catch {
@@ -112,7 +114,7 @@ export function readProcess(pid: number, bootToEpochNs: number, root = '/proc'):
   const args = splitNul(read(`${dir}/cmdline`, ARGS_MAX) ?? '');
   const env = splitNul(read(`${dir}/environ`, ENV_MAX) ?? '');
   const cgroup = cgroupPathFromProc(read(`${dir}/cgroup`, 16384) ?? '');
-  // Falco's proc.name: the comm (see decode.ts).
+  // Falco's proc.name: the comm (see decode/process.ts).
   const name = comm || exe.slice(exe.lastIndexOf('/') + 1);
 
   return {
@@ -139,6 +141,7 @@ export function readProcess(pid: number, bootToEpochNs: number, root = '/proc'):
     cap_permitted: hexCaps(statusField(status, 'CapPrm')),
     cap_inheritable: hexCaps(statusField(status, 'CapInh')),
     exe_ino: exeIno,
+    exe_dev: exeDev,
     exe_ctime: exeCtime,
     exe_mtime: exeMtime,
     exe_writable: false,

@@ -11,19 +11,24 @@
  * `proc`, `user` and `group` objects inside may be shared between events and
  * must be treated as read-only.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { EVENT_TYPES, type EventType, type VigilEvent } from '../event/types.js';
+import { EVENT_ROWS, EVENT_TYPES, rowOf, typesWhere, type EventType } from '../event/table.js';
+import type { VigilEvent } from '../event/types.js';
 import { packageRoot } from '../config/paths.js';
-import { BpfError, BpfObject, type RingBufferStats } from './bpf-object.js';
-import { bootToEpochNs } from './clock.js';
-import { ContainerCatalog } from './container-info.js';
-import { Decoder } from './decode.js';
+import { BpfError, BpfObject, type RingBufferStats } from '../kernel/bpf-object.js';
+import { bootToEpochNs } from '../kernel/clock.js';
+import { NO_CAPTURE, type CapturePlan } from './capture-plan.js';
+import { ContainerCatalog } from './container-catalog.js';
+import { ContainerMounts } from './container-mounts.js';
+import { Decoder } from './decode/decoder.js';
+import { FileIdentities } from './file-identities.js';
 import type { PodDirectory } from './k8s-pods.js';
-import { LAYOUT, VG_EVT_MAX, WIRE_VALUE_BY_TYPE } from './layout.js';
-import { ensureMounts, type MountResult } from './mounts.js';
-import type { OpenFilterPlan } from './open-filter.js';
+import { LAYOUT, VG_EVT_MAX, WIRE_VALUE_BY_TYPE } from '../kernel/layout.js';
+import { ensureMounts, type MountResult } from '../kernel/mounts.js';
+import type { FlagNeed, OpenFilterPlan } from './open-filter-plan.js';
 import { OpenFilterMaps, type OpenFilterStats } from './open-filter-maps.js';
+import { SOCK_DOMAINS, type SocketFilterPlan } from './socket-filter-plan.js';
 import { ProcessTable } from './process-table.js';
 import { UserDb } from './users.js';
 
@@ -46,10 +51,26 @@ export interface SensorOptions {
   ancestorDepth?: number;
   /** Called with what had to be mounted (tracefs, securityfs, bpffs). */
   onMounts?: (results: MountResult[]) => void;
-  /** The kernel-side open prefilter for the loaded rules (open-filter.ts); default: off. */
+  /** The kernel-side open prefilter for the loaded rules (src/plan/open-filter.ts); default: off. */
   openFilter?: OpenFilterPlan;
+  /**
+   * The clone flags that make a wanted fork record wake the ring reader at once (src/plan/clone-wake.ts);
+   * the others wait for the next record that does, in ring order. Default (null): every fork wakes it.
+   */
+  cloneWake?: bigint | null;
+  /** The kernel-side socket(2) prefilter for the loaded rules (src/plan/socket-filter.ts); default: off. */
+  socketFilter?: SocketFilterPlan;
   /** Kubernetes pod metadata for containers in pods (default: container ids only). */
   pods?: PodDirectory;
+  /**
+   * Load the stand-in programs of types the kernel has no tracepoints for (`fallback` in the event
+   * table: module loading on a kernel without CONFIG_MODULES, where it can only fail); default off.
+   */
+  fallbacks?: boolean;
+  /** What to read beyond the records for the loaded rules (src/plan/capture.ts); default: nothing. */
+  capture?: CapturePlan;
+  /** Container descriptions kept across sensor restarts (default: a new one over `pods`). */
+  containers?: ContainerCatalog;
 }
 
 export interface SensorStats {
@@ -67,20 +88,14 @@ export interface SensorStats {
   processes: number;
 }
 
-/** Program names of each event type (beyond enter_<type> / exit_<type>). */
-const PROGRAMS_OF: Partial<Record<EventType, string[]>> = {
-  execve: ['sched_exec'],
-  clone: ['sched_fork'],
-  procexit: ['sched_exit'],
-  chdir: ['enter_chdir', 'exit_chdir', 'enter_fchdir', 'exit_fchdir'],
-  kill: ['enter_kill', 'exit_kill', 'sig_generate'],
-  tkill: ['enter_tkill', 'exit_tkill', 'sig_generate'],
-  tgkill: ['enter_tgkill', 'exit_tgkill', 'sig_generate'],
-  pidfd_send_signal: ['enter_pidfd_send_signal', 'exit_pidfd_send_signal', 'sig_generate'],
-};
 /** Kept whatever is asked for: they maintain the process table (chdir: proc.cwd). */
-const ALWAYS: EventType[] = ['execve', 'clone', 'procexit', 'chdir'];
-export const ALWAYS_ON_TYPES: readonly EventType[] = ALWAYS;
+export const ALWAYS_ON_TYPES: readonly EventType[] = typesWhere((r) => r.always);
+
+/** Process-table types whose records need not wake the reader when unwanted (chdir is rare). */
+const QUIET_CANDIDATES: readonly EventType[] = ['execve', 'clone', 'procexit'];
+
+/** How often the rules' exact files are stat'ed again (file-identities.ts). */
+const IDENTITY_REFRESH_MS = 2000;
 
 const CAP_SYS_ADMIN = 21n;
 const CAP_PERFMON = 38n;
@@ -117,7 +132,14 @@ export class Sensor {
   private stopped = false;
   /** Event types asked for that this kernel (or object) cannot report. */
   unavailableTypes: EventType[] = [];
+  /** Types only a stand-in program could report, not loaded because `fallbacks` is off. */
+  withheldTypes: EventType[] = [];
   private readonly openFilter: OpenFilterMaps;
+  /** The rules' exact files by identity: the kernel's vg_of_ident and the decoder's names. */
+  private readonly identities = new FileIdentities();
+  private identityTimer: NodeJS.Timeout | undefined;
+  /** What vg_sock_filter holds: per domain, the base types dropped. */
+  private readonly sockDrop = new Uint32Array(SOCK_DOMAINS);
 
   private constructor(
     private readonly object: BpfObject,
@@ -137,7 +159,9 @@ export class Sensor {
       table: this.table,
       users: this.users,
       bootToEpochNs: offset,
-      containers: new ContainerCatalog(opts.pods ?? null),
+      containers: opts.containers ?? new ContainerCatalog(opts.pods ?? null),
+      mounts: new ContainerMounts(),
+      identities: this.identities,
     });
   }
 
@@ -154,18 +178,21 @@ export class Sensor {
     opts.onMounts?.(mounted);
 
     const types = opts.types;
-    const { object, missing } = await openAndLoad(objectPath, types, opts.ringBytes, opts.reuseMaps);
+    const { object, missing, withheld } = await openAndLoad(objectPath, opts);
     let sensor: Sensor | undefined;
     try {
-      writeConfig(object);
       let want: Uint8Array | undefined;
       if (types !== undefined) {
         want = new Uint8Array(VG_EVT_MAX);
         for (const t of types) want[WIRE_VALUE_BY_TYPE.get(t)!] = 1;
       }
+      writeConfig(object, want, opts.cloneWake ?? null);
       sensor = new Sensor(object, want, opts.onEvents, opts);
       sensor.unavailableTypes = missing;
+      sensor.withheldTypes = withheld;
       if (opts.openFilter) sensor.setOpenFilter(opts.openFilter);
+      if (opts.socketFilter) sensor.setSocketFilter(opts.socketFilter);
+      sensor.setCapture(opts.capture ?? NO_CAPTURE);
       for (const p of object.programs()) {
         if (!p.autoload) continue;
         try {
@@ -177,7 +204,7 @@ export class Sensor {
       const s = sensor;
       // flushWhenIdle: a record never waits in the reader while JavaScript has nothing to do. A short
       // queue: while JavaScript is behind, the backlog waits in the kernel ring (memory already
-      // paid for) rather than in copies of it (64 queued batches were up to 16 MiB more RSS).
+      // paid for) rather than in copies of it.
       object.openRingBuffer('vg_events', (batch) => s.onBatch(batch), {
         flushWhenIdle: true,
         maxQueuedBatches: 8,
@@ -205,6 +232,54 @@ export class Sensor {
   /** Replaces the open prefilter (on a rule reload), atomically for the probes. */
   setOpenFilter(plan: OpenFilterPlan): void {
     this.openFilter.write(plan);
+    this.identities.setPaths(plan.exact, prefixDirectories(plan));
+    this.openFilter.writeIdentities(this.identities.list());
+    // A file the rules name can be replaced (a new inode renamed over it): its identity follows.
+    this.identityTimer ??= setInterval(() => {
+      if (!this.object.closed && this.identities.refresh()) {
+        this.openFilter.writeIdentities(this.identities.list());
+      }
+    }, IDENTITY_REFRESH_MS).unref();
+  }
+
+  /** Which fork records wake the reader at once (on a rule reload): see SensorOptions.cloneWake. */
+  setCloneWake(wake: bigint | null): void {
+    writeConfig(this.object, this.want, wake);
+  }
+
+  /**
+   * Replaces the socket prefilter (on a rule reload). Each domain's entry goes from the old drop
+   * set through what both drop to the new one, so a socket(2) racing the update is judged by the
+   * old plan or the new, never by neither.
+   */
+  setSocketFilter(plan: SocketFilterPlan): void {
+    const key = Buffer.alloc(4);
+    const value = Buffer.alloc(4);
+    const write = (d: number, drop: number): void => {
+      if (this.sockDrop[d] === drop) return;
+      key.writeUInt32LE(d);
+      value.writeUInt32LE(drop);
+      this.object.mapUpdate('vg_sock_filter', key, value);
+      this.sockDrop[d] = drop;
+    };
+    for (let d = 0; d < SOCK_DOMAINS; d++) write(d, this.sockDrop[d] & plan.drop[d]);
+    for (let d = 0; d < SOCK_DOMAINS; d++) write(d, plan.drop[d]);
+  }
+
+  /**
+   * What the probes copy (evt.buffer's bytes per event type) and what the decoder reads (the
+   * container's mounts per event type), for the loaded rules; again on a reload.
+   */
+  setCapture(plan: CapturePlan): void {
+    const value = Buffer.alloc(4);
+    for (const row of EVENT_ROWS) {
+      if (!row.buffer) continue;
+      value.writeUInt32LE(plan.buffer.get(row.type) ?? 0);
+      const key = Buffer.alloc(4);
+      key.writeUInt32LE(row.value);
+      this.object.mapUpdate('vg_snaplen', key, value);
+    }
+    this.decoder.setMountTypes(plan.mounts);
   }
 
   /** Opens the prefilter dropped in the kernel, and those it reported. */
@@ -241,6 +316,7 @@ export class Sensor {
    */
   async stop(drain = true): Promise<SensorStats> {
     if (this.stopped || this.object.closed) return this.stats();
+    clearInterval(this.identityTimer);
     for (const l of this.object.links()) this.object.detach(l.id);
     if (drain) await this.object.stopRingBuffer();
     const stats = this.stats();
@@ -251,61 +327,101 @@ export class Sensor {
   }
 }
 
-/** Programs that stand in for a type's tracepoints where the kernel has none (CONFIG_MODULES=n). */
-const FALLBACK_OF: Partial<Record<EventType, string[]>> = {
-  init_module: ['sys_exit_module'],
-  finit_module: ['sys_exit_module'],
-};
+/** The directories the plan's prefixes name ("/etc/" -> "/etc"), with their needs. */
+function prefixDirectories(plan: OpenFilterPlan): Map<string, FlagNeed> {
+  const dirs = new Map<string, FlagNeed>();
+  for (const [k, need] of plan.prefixes) {
+    if (k.length > 1 && k.endsWith('/')) dirs.set(k.slice(0, -1), need);
+  }
+  return dirs;
+}
 
 const TRACEFS = ['/sys/kernel/tracing', '/sys/kernel/debug/tracing'];
 
-/** Whether the kernel has the tracepoint a `tracepoint/...` section names (other kinds: assumed). */
-function attachable(section: string): boolean {
+let tracepointNames: Set<string> | undefined;
+
+/** Every tracepoint's name (events/<system>/<name>), which a `tp_btf/<name>` section names. */
+function tracepointsByName(): Set<string> {
+  if (tracepointNames !== undefined) return tracepointNames;
+  tracepointNames = new Set();
+  for (const root of TRACEFS) {
+    const events = join(root, 'events');
+    if (!existsSync(events)) continue;
+    for (const sys of readdirSync(events, { withFileTypes: true })) {
+      if (!sys.isDirectory()) continue;
+      for (const tp of readdirSync(join(events, sys.name))) tracepointNames.add(tp);
+    }
+    break;
+  }
+  return tracepointNames;
+}
+
+/** Whether the kernel has the tracepoint a `tracepoint/...` or `tp_btf/...` section names (others: assumed). */
+export function attachable(section: string): boolean {
+  if (section.startsWith('tp_btf/')) {
+    const names = tracepointsByName();
+    return names.size === 0 || names.has(section.slice('tp_btf/'.length)); // no tracefs: assumed
+  }
   if (!section.startsWith('tracepoint/')) return true;
   const tp = section.slice('tracepoint/'.length);
   return TRACEFS.some((root) => existsSync(join(root, 'events', tp)));
 }
 
-/** The programs to load for these types, and the types this kernel cannot report. */
+/** What the sensor loads for a set of event types, and the types it leaves unreported. */
+export interface ProgramChoice {
+  load: Set<string>;
+  /** Types neither the object nor the kernel can report. */
+  missing: EventType[];
+  /** Types only a stand-in (fallback) program could report, left out because fallbacks are off. */
+  withheld: EventType[];
+}
+
+/** The programs to load for these types; stand-in programs only when `fallbacks` allows them. */
 export function choosePrograms(
   programs: readonly { name: string; section: string }[],
   types: Iterable<EventType>,
   canAttach: (section: string) => boolean = attachable,
-): { load: Set<string>; missing: EventType[] } {
+  fallbacks = false,
+): ProgramChoice {
   const section = new Map(programs.map((p) => [p.name, p.section]));
-  const usable = (names: string[]): boolean =>
+  const usable = (names: readonly string[]): boolean =>
     names.every((n) => section.has(n) && canAttach(section.get(n)!));
-  const load = new Set<string>();
-  const missing: EventType[] = [];
-  for (const t of new Set([...ALWAYS, ...types])) {
+  const choice: ProgramChoice = { load: new Set(), missing: [], withheld: [] };
+  for (const t of new Set([...ALWAYS_ON_TYPES, ...types])) {
+    const row = rowOf(t);
     // enter_<type> only where the object has one (the open family reads its arguments at exit).
-    const main = PROGRAMS_OF[t] ?? [`enter_${t}`, `exit_${t}`].filter((n, i) => i === 1 || section.has(n));
-    const fallback = FALLBACK_OF[t];
-    const chosen = usable(main) ? main : fallback && usable(fallback) ? fallback : null;
-    if (chosen === null) missing.push(t);
-    else for (const n of chosen) load.add(n);
+    const main = row.programs ?? [`enter_${t}`, `exit_${t}`].filter((n, i) => i === 1 || section.has(n));
+    const fallback = row.fallback !== undefined && usable(row.fallback) ? row.fallback : null;
+    const chosen = usable(main) ? main : fallbacks ? fallback : null;
+    if (chosen !== null)
+      for (const n of [...chosen, ...row.extra.filter((e) => usable([e]))]) choice.load.add(n);
+    else if (fallback !== null) choice.withheld.push(t);
+    else choice.missing.push(t);
   }
-  return { load, missing };
+  return choice;
 }
 
-function openObject(
-  path: string,
-  types: ReadonlySet<EventType> | undefined,
-  ringBytes?: number,
-  reuseMaps?: Record<string, BpfObject>,
-): { object: BpfObject; missing: EventType[] } {
+type Opened = { object: BpfObject } & Omit<ProgramChoice, 'load'>;
+
+function openObject(path: string, opts: SensorOptions): Opened {
+  const { types, ringBytes, reuseMaps } = opts;
   try {
     const probe = BpfObject.open(path);
     const programs = probe.programs();
     probe.close();
-    const { load, missing } = choosePrograms(programs, types ?? EVENT_TYPES);
+    const { load, missing, withheld } = choosePrograms(
+      programs,
+      types ?? EVENT_TYPES,
+      attachable,
+      opts.fallbacks,
+    );
     const autoload = Object.fromEntries(programs.map((p) => [p.name, load.has(p.name)]));
     const object = BpfObject.open(path, {
       autoload,
       mapMaxEntries: ringBytes !== undefined ? { vg_events: ringBytes } : undefined,
       reuseMaps,
     });
-    return { object, missing };
+    return { object, missing, withheld };
   } catch (err) {
     throw unavailable(`opening ${path} failed`, err);
   }
@@ -316,14 +432,9 @@ function openObject(
  * objects load at the same moment on a busy host) is retried a few times; libbpf
  * loads an object only once, so each attempt opens it afresh.
  */
-async function openAndLoad(
-  path: string,
-  types: ReadonlySet<EventType> | undefined,
-  ringBytes: number | undefined,
-  reuseMaps?: Record<string, BpfObject>,
-): Promise<{ object: BpfObject; missing: EventType[] }> {
+async function openAndLoad(path: string, opts: SensorOptions): Promise<Opened> {
   for (let attempt = 1; ; attempt++) {
-    const opened = openObject(path, types, ringBytes, reuseMaps);
+    const opened = openObject(path, opts);
     try {
       opened.object.load();
       return opened;
@@ -337,9 +448,26 @@ async function openAndLoad(
   }
 }
 
-function writeConfig(object: BpfObject): void {
+/**
+ * The agent's pid, and the quiet types: the process-table types (exec, fork, exit) the consumer
+ * does not want, whose records wait for the next record that wakes the reader (vg_record.h).
+ */
+function writeConfig(object: BpfObject, want: Uint8Array | undefined, cloneWake: bigint | null): void {
+  const f = LAYOUT.vg_config.fields;
   const value = Buffer.alloc(LAYOUT.vg_config.size);
-  value.writeUInt32LE(process.pid, LAYOUT.vg_config.fields.agent_tgid);
+  value.writeUInt32LE(process.pid, f.agent_tgid);
+  let quiet = 0;
+  for (const t of QUIET_CANDIDATES) {
+    const v = WIRE_VALUE_BY_TYPE.get(t)!;
+    if (want !== undefined && want[v] === 0) quiet |= 1 << v;
+  }
+  const clone = 1 << WIRE_VALUE_BY_TYPE.get('clone')!;
+  // A wanted fork wakes the reader when it carries a flag a rule asks about, or always (null).
+  if ((quiet & clone) === 0 && cloneWake !== null) {
+    quiet |= clone;
+    value.writeBigUInt64LE(cloneWake, f.clone_wake);
+  }
+  value.writeUInt32LE(quiet >>> 0, f.quiet);
   object.mapUpdate('vg_config', new Uint8Array(4), value);
 }
 

@@ -1,8 +1,10 @@
 /**
- * struct vg_sockaddr -> addresses and Falco's socket fd.name
- * ("clientip:clientport->serverip:serverport").
+ * struct vg_sockaddr -> addresses, Falco's socket fd.name
+ * ("clientip:clientport->serverip:serverport") and the fd of a socket event.
  */
-import { LAYOUT } from './layout.js';
+import type { FdInfo } from '../event/types.js';
+import { LAYOUT } from '../kernel/layout.js';
+import { l4proto } from './flags.js';
 
 const SA = LAYOUT.vg_sockaddr.fields;
 export const AF_UNIX = 1;
@@ -65,4 +67,30 @@ export function tupleName(local: SockAddr, remote: SockAddr, isServer: boolean):
 
 export function isZeroIp(ip: string): boolean {
   return ip === '0.0.0.0' || ip === '::' || ip === '';
+}
+
+/** The fd of a socket from its two ends (a unix socket: its path; other families: unnamed). */
+export function socketFd(
+  family: number,
+  sockType: number,
+  protocol: number,
+  local: SockAddr,
+  remote: SockAddr,
+  isServer: boolean,
+  unixPath: string,
+): FdInfo {
+  if (family === AF_UNIX) return { type: 'unix', name: unixPath, l4proto: '', is_server: isServer };
+  if (family !== AF_INET && family !== AF_INET6) return { type: 'socket', name: '', is_server: isServer };
+  const name = tupleName(local, remote, isServer);
+  return {
+    type: family === AF_INET ? 'ipv4' : 'ipv6',
+    name,
+    l4proto: l4proto(protocol, sockType),
+    lip: local.ip,
+    lport: local.port,
+    rip: remote.ip,
+    rport: remote.port,
+    is_server: isServer,
+    connected: remote.port !== 0,
+  };
 }

@@ -4,7 +4,7 @@
  */
 import { pino, type Logger } from 'pino';
 import { type EventType, isEventType, type VigilEvent } from '../event/types.js';
-import { defaultConfig } from '../config/load.js';
+import { defaultConfig } from '../config/load-config.js';
 import { PodDirectory } from './k8s-pods.js';
 import { Sensor, type SensorStats, SensorUnavailable } from './sensor.js';
 

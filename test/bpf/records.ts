@@ -1,9 +1,10 @@
 /**
  * Minimal raw reads of sensor records for the BPF tests: header fields, a few payload fields and
- * the strings, at the offsets of src/sensor/layout.ts (itself checked against the object's BTF).
+ * the strings, at the offsets of src/kernel/layout.ts (itself checked against the object's BTF).
  * The tests look at what the kernel side wrote, before any decoding or enrichment.
  */
-import { LAYOUT, WIRE_BY_VALUE, type Family } from '../../src/sensor/layout.js';
+import { LAYOUT, WIRE_BY_VALUE } from '../../src/kernel/layout.js';
+import type { Family } from '../../src/event/table.js';
 
 const H = LAYOUT.vg_hdr.fields;
 export const HDR_SIZE = LAYOUT.vg_hdr.size;
@@ -12,8 +13,8 @@ export const HDR_SIZE = LAYOUT.vg_hdr.size;
 const STRINGS: Partial<Record<Family, { payload: number; lens: number; count: number }>> = {
   exec: { payload: LAYOUT.vg_exec.size, lens: LAYOUT.vg_exec.fields.str_len, count: 5 },
   proc_op: { payload: LAYOUT.vg_proc_op.size, lens: LAYOUT.vg_proc_op.fields.str_len, count: 2 },
-  file: { payload: LAYOUT.vg_file.size, lens: LAYOUT.vg_file.fields.str_len, count: 5 },
-  net: { payload: LAYOUT.vg_net.size, lens: LAYOUT.vg_net.fields.str_len, count: 1 },
+  file: { payload: LAYOUT.vg_file.size, lens: LAYOUT.vg_file.fields.str_len, count: 6 },
+  net: { payload: LAYOUT.vg_net.size, lens: LAYOUT.vg_net.fields.str_len, count: 2 },
   dup: { payload: LAYOUT.vg_dup.size, lens: LAYOUT.vg_dup.fields.str_len, count: 1 },
 };
 

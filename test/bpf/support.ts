@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 
 import type { EventType } from '../../src/event/types.js';
-import { BpfObject, forEachRecord } from '../../src/sensor/bpf-object.js';
-import { LAYOUT, WIRE_VALUE_BY_TYPE } from '../../src/sensor/layout.js';
-import { ensureMounts } from '../../src/sensor/mounts.js';
+import { BpfObject, forEachRecord } from '../../src/kernel/bpf-object.js';
+import { LAYOUT, WIRE_VALUE_BY_TYPE } from '../../src/kernel/layout.js';
+import { ensureMounts } from '../../src/kernel/mounts.js';
 import { parseRecord, type RawRecord } from './records.js';
 import { packageRoot } from '../../src/config/paths.js';
 

@@ -20,7 +20,11 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/sysmacros.h>
+#include <sys/uio.h>
 #include <sys/un.h>
+#include <sys/xattr.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -41,6 +45,24 @@ int main(int argc, char **argv) {
 	fchownat(dfd, "sub/g", 0, 0, AT_SYMLINK_NOFOLLOW);
 	fchmodat(dfd, "sub/g", 0644, 0);
 	truncate("sub/g", 3);
+	struct timespec times[2] = {{.tv_sec = 1000000000, .tv_nsec = 5},
+	                            {.tv_sec = 1200000000, .tv_nsec = 7}};
+	utimensat(dfd, "sub/g", times, AT_SYMLINK_NOFOLLOW);
+	futimens(fd, NULL);
+	struct timeval tv[2] = {{.tv_sec = 1300000000, .tv_usec = 3},
+	                        {.tv_sec = 1400000000, .tv_usec = 4}};
+	syscall(SYS_utimes, "sub/g", tv); /* glibc's utimes() is utimensat */
+	/* vfs_cap_data v2: permitted = CAP_SETUID (7) | CAP_SYS_ADMIN (21) in the low word */
+	__u32 cap[5] = {VFS_CAP_REVISION_2 | VFS_CAP_FLAGS_EFFECTIVE, (1u << 7) | (1u << 21), 0, 1,
+	                0};
+	setxattr("sub/g", "security.capability", cap, sizeof(cap), 0);
+	lsetxattr("sub/g", "user.vigil", "v", 1, XATTR_CREATE);
+	fsetxattr(fd, "user.vigil-fd", "vv", 2, 0);
+	mknodat(dfd, "sub/fifo", S_IFIFO | 0600, 0);
+	syscall(SYS_mknod, "sub/null", S_IFCHR | 0600,
+	        makedev(1, 3)); /* glibc's mknod() is mknodat */
+	unlinkat(dfd, "sub/fifo", 0);
+	unlinkat(dfd, "sub/null", 0);
 	struct open_how how = {.flags = O_RDONLY, .resolve = RESOLVE_BENEATH};
 	close(syscall(SYS_openat2, dfd, "sub/g", &how, sizeof(how)));
 	close(creat("c", 0600));
@@ -62,6 +84,10 @@ int main(int argc, char **argv) {
 	syscall(SYS_finit_module, mfd, "vigil=1", 0);
 	syscall(SYS_init_module, "\177ELF", 4, "vigil=2");
 	prctl(PR_SET_NAME, "vg-renamed", 0, 0, 0);
+	char vm_src[8] = "vg-vm", vm_dst[8];
+	struct iovec vm_local = {vm_dst, sizeof(vm_dst)}, vm_remote = {vm_src, sizeof(vm_src)};
+	process_vm_readv(getpid(), &vm_local, 1, &vm_remote, 1, 0);
+	process_vm_writev(getpid(), &vm_remote, 1, &vm_local, 1, 0);
 	unshare(CLONE_NEWUTS);
 	int nsfd = open("/proc/self/ns/uts", O_RDONLY);
 	setns(nsfd, CLONE_NEWUTS);
@@ -102,6 +128,13 @@ int main(int argc, char **argv) {
 	struct sockaddr_in6 to6 = {
 	    .sin6_family = AF_INET6, .sin6_port = htons(9), .sin6_addr = IN6ADDR_LOOPBACK_INIT};
 	sendto(us6, "x", 1, 0, (struct sockaddr *)&to6, sizeof(to6));
+	/* recvfrom: its data's first bytes are in the record when vg_snaplen asks (send() is not
+	 * recorded) */
+	int pair[2];
+	char got[64];
+	socketpair(AF_UNIX, SOCK_DGRAM, 0, pair);
+	send(pair[0], "vigil-data", 10, 0);
+	recvfrom(pair[1], got, sizeof(got), 0, NULL, NULL);
 	/* refused: the socket forgets the peer's port, the record keeps the address asked for */
 	int ts = socket(AF_INET, SOCK_STREAM, 0);
 	struct sockaddr_in refused = {

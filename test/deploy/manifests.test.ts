@@ -2,7 +2,8 @@
  * The Kubernetes manifests: schema-checked offline against the Kubernetes API's
  * OpenAPI schemas (kubernetes-models: ajv validators generated from them, what
  * `kubectl apply --dry-run=client` checks), then checked for what vigil needs:
- * the host mounts, the node name, secrets that exist, a config that vigil itself accepts.
+ * the host mounts, the node name, no Secret shipped (the user creates it: re-applying never
+ * overwrites credentials) and secret keys that docs/deploy.md names, a config vigil accepts.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +12,6 @@ import * as yaml from 'js-yaml';
 import { Namespace } from 'kubernetes-models/v1/Namespace';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
-import { Secret } from 'kubernetes-models/v1/Secret';
 import { Service } from 'kubernetes-models/v1/Service';
 import { DaemonSet } from 'kubernetes-models/apps/v1/DaemonSet';
 import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
@@ -27,7 +27,6 @@ const MODELS: Record<string, Model> = {
   'v1/Namespace': Namespace,
   'v1/ServiceAccount': ServiceAccount,
   'v1/ConfigMap': ConfigMap,
-  'v1/Secret': Secret,
   'v1/Service': Service,
   'apps/v1/DaemonSet': DaemonSet,
   'monitoring.coreos.com/v1/ServiceMonitor': ServiceMonitor,
@@ -66,7 +65,7 @@ function find<T = Manifest['doc']>(kind: string, name: string): T {
 
 test('every manifest validates against the Kubernetes schema of its kind', () => {
   const all = manifests();
-  assert.ok(all.length >= 8);
+  assert.ok(all.length >= 7);
   for (const { file, doc } of all) {
     const Model = MODELS[`${doc.apiVersion}/${doc.kind}`];
     assert.ok(Model, `${file}: no schema for ${doc.apiVersion} ${doc.kind}`);
@@ -82,6 +81,56 @@ test('the validator does reject a broken manifest (so the check above means some
     () => new Service({ metadata: { name: 'x' }, spec: { ports: [{}] } } as never).validate(),
     /port/,
   );
+});
+
+/** The keys of the `vigil.env` docs/deploy.md tells the user to create the Secret from. */
+function documentedSecretKeys(): string[] {
+  const doc = readFileSync(repo('docs', 'deploy.md'), 'utf8');
+  const env = /```sh\n# vigil\.env\n([\s\S]*?)```/.exec(doc)?.[1];
+  assert.ok(env, 'docs/deploy.md shows vigil.env');
+  return env
+    .split('\n')
+    .filter((l) => /^[A-Z_]+=/.test(l))
+    .map((l) => l.slice(0, l.indexOf('=')));
+}
+
+test('no Secret is shipped: docs/deploy.md creates vigil-secrets before kubectl apply -k', () => {
+  assert.deepEqual(
+    manifests().filter((m) => m.doc.kind === 'Secret'),
+    [],
+    're-applying the manifests must never overwrite real credentials',
+  );
+  const [k] = yamlDocs(`${DIR}/kustomization.yaml`);
+  assert.equal(k.secretGenerator, undefined, 'no generated Secret either');
+  const doc = readFileSync(repo('docs', 'deploy.md'), 'utf8');
+  const create = doc.indexOf(
+    'kubectl -n vigil create secret generic vigil-secrets --from-env-file=vigil.env',
+  );
+  const namespace = doc.indexOf('kubectl apply -f deploy/kubernetes/namespace.yaml');
+  const apply = doc.indexOf('kubectl apply -k deploy/kubernetes');
+  assert.ok(namespace >= 0 && namespace < create, 'the namespace is applied before the Secret is created');
+  assert.ok(create >= 0 && create < apply, 'the Secret is created before kubectl apply -k');
+  // Every secret the manifests read is one the documented file holds, and each is optional.
+  const ds = find<AgentDaemonSet>('DaemonSet', 'vigil');
+  const refs = (ds.spec.template.spec.containers[0].env ?? []).flatMap((e) =>
+    e.valueFrom?.secretKeyRef ? [e.valueFrom.secretKeyRef] : [],
+  );
+  const sm = find<{ spec: { endpoints: { bearerTokenSecret?: { name: string; key: string } }[] } }>(
+    'ServiceMonitor',
+    'vigil',
+  );
+  const smRefs = sm.spec.endpoints.flatMap((e) => (e.bearerTokenSecret ? [e.bearerTokenSecret] : []));
+  const keys = documentedSecretKeys();
+  assert.deepEqual(
+    refs.map((r) => r.key).sort(),
+    [...keys].sort(),
+    'the DaemonSet passes each documented key',
+  );
+  for (const ref of [...refs, ...smRefs]) {
+    assert.equal(ref.name, 'vigil-secrets');
+    assert.ok(keys.includes(ref.key), `secret key ${ref.key} is in docs/deploy.md's vigil.env`);
+  }
+  for (const ref of refs) assert.equal(ref.optional, true, `${ref.key}: the pod starts without it`);
 });
 
 test('kustomization lists every manifest but the optional ServiceMonitor, and only files that exist', () => {
@@ -127,6 +176,7 @@ test('DaemonSet: hostPID, the host mounts vigil needs, node name, probes, resour
     '/sys/fs/cgroup',
     '/var/log/pods',
     '/var/log/containers',
+    '/run/containerd/containerd.sock',
   ]) {
     assert.equal(hostPaths.get(p)?.readOnly, true, `${p} is read-only`);
   }
@@ -135,18 +185,12 @@ test('DaemonSet: hostPID, the host mounts vigil needs, node name, probes, resour
   assert.equal(env.get('VIGIL_NODE_NAME')?.valueFrom?.fieldRef?.fieldPath, 'spec.nodeName');
   assert.equal(env.get('VIGIL_POD_NAME')?.valueFrom?.fieldRef?.fieldPath, 'metadata.name');
   assert.equal(env.get('VIGIL_POD_NAMESPACE')?.valueFrom?.fieldRef?.fieldPath, 'metadata.namespace');
-  const secret = find<{ stringData: Record<string, string> }>('Secret', 'vigil-secrets');
-  for (const e of env.values()) {
-    const ref = e.valueFrom?.secretKeyRef;
-    if (ref) {
-      assert.equal(ref.name, 'vigil-secrets');
-      assert.ok(ref.key in secret.stringData, `secret key ${ref.key} exists`);
-    }
-  }
 
   assert.ok(c.resources?.requests?.cpu && c.resources.requests.memory, 'requests set');
   assert.ok(c.resources?.limits?.cpu && c.resources.limits.memory, 'limits set');
-  assert.equal(c.livenessProbe?.httpGet?.path, '/healthz');
+  // Liveness never depends on a sink: an outage elsewhere must not restart every agent.
+  assert.equal(c.livenessProbe?.httpGet?.path, '/livez');
+  assert.equal(c.startupProbe?.httpGet?.path, '/livez');
   assert.equal(c.readinessProbe?.httpGet?.path, '/readyz');
   assert.deepEqual(
     c.ports?.map((p) => [p.name, p.containerPort]),

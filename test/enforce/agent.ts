@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import assert from 'node:assert/strict';
 import { createInterface } from 'node:readline';
 import { packageRoot } from '../../src/config/paths.js';
 import type { Alert } from '../../src/event/alert.js';
@@ -18,6 +19,24 @@ export function vigilArgv(args: string[]): string[] {
     return ['--import', 'tsx', '-e', code];
   }
   return [join(packageRoot(), 'bin/vigil.js'), ...args];
+}
+
+export interface Ran {
+  pid: number;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+}
+
+/** Runs a program to its end: its pid, how it ended and what it printed (stderr ignored). */
+export function runChild(cmd: string, args: string[]): Promise<Ran> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'ignore'] });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ pid: child.pid!, code, signal, stdout }));
+  });
 }
 
 export async function waitFor(
@@ -41,11 +60,21 @@ export class Agent {
     private readonly child: ChildProcess,
   ) {}
 
-  /** `config`: YAML appended to the config file (which turns metrics off); `readyMs`: start-up bound. */
-  static async start(rules: string, extra: string[], config = '', readyMs = 30_000): Promise<Agent> {
+  /**
+   * `config`: YAML appended to the config file (which turns metrics off, or with `metrics` on a
+   * free loopback port: metricsUrl); `readyMs`: start-up bound.
+   */
+  static async start(
+    rules: string,
+    extra: string[],
+    config = '',
+    readyMs = 30_000,
+    metrics = false,
+  ): Promise<Agent> {
     const dir = mkdtempSync(join(tmpdir(), 'vigil-enforce-agent-'));
     writeFileSync(join(dir, 'rules.yaml'), rules, { mode: 0o644 });
-    writeFileSync(join(dir, 'config.yaml'), `metrics:\n  enabled: false\n${config}`, { mode: 0o644 });
+    const ops = metrics ? 'metrics:\n  listen: 127.0.0.1:0\n' : 'metrics:\n  enabled: false\n';
+    writeFileSync(join(dir, 'config.yaml'), `${ops}${config}`, { mode: 0o644 });
     const args = ['run', '--json', '--config', join(dir, 'config.yaml'), '--rules', join(dir, 'rules.yaml')];
     const child = spawn(process.execPath, vigilArgv([...args, '--db', join(dir, 'a.db'), ...extra]), {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -65,6 +94,13 @@ export class Agent {
 
   get pid(): number {
     return this.child.pid!;
+  }
+
+  /** The metrics and health endpoints' base URL, from the log (started with `metrics`). */
+  get metricsUrl(): string {
+    const m = /"listen":"([^"]+)"/.exec(this.stderr);
+    if (m === null) throw new Error(`the agent logged no metrics address:\n${this.stderr}`);
+    return `http://${m[1]}`;
   }
 
   /** The first alert of `rule` about process `pid` (and of that event type), once it has arrived. */
@@ -103,4 +139,13 @@ export class Agent {
     rmSync(this.dir, { recursive: true, force: true });
     return this.child.exitCode;
   }
+}
+
+/** A program the kernel killed at exec: it printed nothing, died of SIGKILL, and its alert says so. */
+export async function assertKilledAtExec(agent: Agent, rule: string, r: Ran): Promise<void> {
+  assert.equal(r.stdout, '', `${rule}: the program printed`);
+  assert.equal(r.signal, 'SIGKILL', rule);
+  const a = await agent.alertFor(rule, r.pid);
+  assert.equal(a.action, 'killed');
+  assert.deepEqual(a.enforcement, { mode: 'kernel', class: 'kernel-exec-kill' });
 }

@@ -35,7 +35,7 @@ describe('vigil rules check', () => {
       'event types needed: execve, open, openat, openat2',
     ]);
     // Then how enforcement would carry out each action (src/enforce), one line per rule with one.
-    assert.ok(c.out.slice(3).every((l) => l.startsWith('enforce: Shadow read: kill ')));
+    assert.ok(c.out.slice(3).every((l) => l.startsWith('enforce: Shadow read: kill: ')));
     assert.deepEqual(c.err, []);
   });
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Emitter, isGeneratedCode } from '../../src/engine/condition/codegen.js';
-import { compileCondition } from '../../src/engine/condition/compile.js';
+import { compileCondition } from '../../src/engine/condition/compile-condition.js';
 import { parseCondition } from '../../src/engine/condition/parse.js';
 import { makeEvent } from '../support/events.js';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Expr } from '../../src/engine/condition/ast.js';
-import { compileCondition, type CompiledCondition } from '../../src/engine/condition/compile.js';
+import { compileCondition, type CompiledCondition } from '../../src/engine/condition/compile-condition.js';
 import { parseCondition } from '../../src/engine/condition/parse.js';
 import type { VigilEvent } from '../../src/event/types.js';
 import { makeEvent, type EventOverrides } from '../support/events.js';
@@ -166,8 +166,9 @@ test('string operators: contains, icontains, endswith, bcontains, bstartswith, r
   assert.equal(on("proc.cmdline regex '(?i)CAT .*'"), true);
   assert.equal(on("proc.cmdline regex '(?P<cmd>cat) (?P<file>[/a-z]+)'"), true);
   assert.equal(on(String.raw`proc.cmdline regex '\\Acat.*hostname\\z'`), true);
-  // Quantifiers side by side or in classes are fine; only nesting is refused.
+  // RE2: nested quantifiers are fine too (linear time whatever the pattern).
   assert.equal(on("proc.cmdline regex '(ca+t)? [/a-z]*(name)?'"), true);
+  assert.equal(on("proc.cmdline regex '(c+a+)+t (/?[a-z]+)+'"), true);
   assert.equal(on("proc.cmdline regex '[+*]*cat.*'"), true);
   assert.equal(on('thread.cap_effective icontains sys_admin', { proc: { cap_effective: 2 ** 21 } }), true);
 });

@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Expr } from '../../src/engine/condition/ast.js';
-import { compileCondition } from '../../src/engine/condition/compile.js';
-import { ConditionError } from '../../src/engine/condition/errors.js';
+import { compileCondition } from '../../src/engine/condition/compile-condition.js';
+import { ConditionError } from '../../src/engine/condition/condition-error.js';
 import { parseCondition } from '../../src/engine/condition/parse.js';
 
 interface Case {
@@ -159,8 +159,25 @@ const COMPILE: Case[] = [
   },
   {
     text: 'proc.cmdline regex "a(b"',
-    message: "invalid regex 'a(b': Unterminated group",
+    message: "invalid regex 'a(b': missing ): a(b",
     at: '"a(b"',
+  },
+  // RE2 has no construct that needs backtracking: lookaround and backreferences are refused.
+  {
+    text: 'proc.cmdline regex "(?=a)a"',
+    message: "invalid regex '(?=a)a': invalid perl operator: (?=",
+    at: '"(?=a)a"',
+  },
+  {
+    text: 'proc.cmdline regex "(a)\\\\1"',
+    message: "invalid regex '(a)\\1': invalid escape sequence: \\1",
+    at: '"(a)\\\\1"',
+  },
+  // Balanced only inside the anchoring group vigil adds: refused, not read as `^(?:a)|(?:b)$`.
+  {
+    text: 'proc.cmdline regex "a)|(?:b"',
+    message: "invalid regex 'a)|(?:b': unexpected ): a)|(?:b",
+    at: '"a)|(?:b"',
   },
   {
     text: 'proc.cmdline bcontains xyz',

@@ -1,53 +1,19 @@
 /**
- * Falco's stable ruleset (read from /work/shared/falco, never copied here)
+ * Falco's stable ruleset (../shared/falco beside the checkout, never copied here)
  * loads whole, and for each of its 25 rules an event built to match makes
  * exactly that rule fire (every rule evaluated: `rule_matching: all`), with
- * the output rendered as Falco renders it; a benign twin fires nothing.
+ * the output rendered as Falco renders it; a benign twin fires nothing. The
+ * K8S API rule inside a cluster's name resolution (root): falco-rules.live.test.ts.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { describe, it, type TestContext } from 'node:test';
-import { eventToJson } from '../../src/event/json.js';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
 import type { VigilEvent } from '../../src/event/types.js';
-import { buildAlert } from '../../src/engine/alert.js';
-import { loadRuleset, loadRulesetFromSources } from '../../src/engine/load.js';
+import { buildAlert } from '../../src/agent/build-alert.js';
+import { loadRulesetFromSources } from '../../src/engine/load-ruleset.js';
 import { sampleEvent, type DeepPartial } from '../../src/engine/rule-tests/sample-event.js';
-import type { Ruleset } from '../../src/engine/ruleset.js';
-import { FALCO_RULES, falcoRulesMissing } from '../support/falco.js';
-import { replayWithHosts } from '../support/replay.js';
-
-const present = falcoRulesMissing() === null;
-
-let cached: Ruleset | undefined;
-const ruleset = (): Ruleset => (cached ??= loadRuleset([FALCO_RULES], 'all'));
-
-function gate(t: TestContext): boolean {
-  if (present) return true;
-  t.skip(`${FALCO_RULES} is not on this machine`);
-  return false;
-}
-
-const fired = (ev: VigilEvent): string[] =>
-  ruleset()
-    .evaluate(ev)
-    .map((r) => r.name);
-
-/** The tail most stable-rule outputs share, spelled out (not derived from the event). */
-const tail = (t: {
-  type: string;
-  user: string;
-  uid: number;
-  loginuid?: number;
-  proc: string;
-  exepath: string;
-  parent: string;
-  cmd: string;
-  tty?: number;
-}): string =>
-  `evt_type=${t.type} user=${t.user} user_uid=${t.uid} user_loginuid=${t.loginuid ?? -1} process=${t.proc} ` +
-  `proc_exepath=${t.exepath} parent=${t.parent} command=${t.cmd} terminal=${t.tty ?? 0}`;
+import { FALCO_RULES } from '../support/falco.js';
+import { container, fired, gate, inContainer, k8sConnect, ruleset, tail } from './falco-support.js';
 
 const O_RDONLY = 0;
 const O_WRONLY = 1;
@@ -56,14 +22,6 @@ const CAP_SYS_MODULE = 2 ** 16;
 const CAP_SYS_ADMIN = 2 ** 21;
 
 const wwwData = { uid: 33, name: 'www-data', homedir: '/var/www', shell: '/usr/sbin/nologin' };
-const inContainer = { container_id: 'b1946ac92492' };
-const container = {
-  id: 'b1946ac92492',
-  name: 'web',
-  image: 'nginx:1.25',
-  image_repository: 'nginx',
-  image_tag: '1.25',
-};
 
 interface Case {
   rule: string;
@@ -80,30 +38,6 @@ const openRead = (name: string, extra: DeepPartial<VigilEvent> = {}): DeepPartia
   fd: { num: 3, type: 'file', name },
   ...extra,
 });
-
-const k8sConnect = {
-  type: 'connect',
-  ret: 0,
-  container,
-  fd: {
-    num: 3,
-    type: 'ipv4',
-    name: '172.17.0.2:40000->127.0.0.1:443',
-    l4proto: 'tcp',
-    lip: '172.17.0.2',
-    lport: 40000,
-    rip: '127.0.0.1',
-    rport: 443,
-    is_server: false,
-    connected: true,
-  },
-  proc: {
-    ...inContainer,
-    exe: '/usr/bin/curl',
-    args: ['curl', '-k', 'https://kubernetes.default/api'],
-    ancestors: [{ exe: '/bin/sh' }],
-  },
-} satisfies DeepPartial<VigilEvent>;
 
 const CASES: Case[] = [
   {
@@ -965,55 +899,9 @@ describe("Falco's stable ruleset", () => {
     assert.deepEqual([...covered].sort(), [...names].sort());
   });
 
-  // fd.sip.name holds when the server address is one of the addresses the name in the rule resolves
-  // to (Falco's DNS manager; vigil: /etc/hosts, then the resolver). kubernetes.default.svc.cluster.local
-  // resolves only inside a cluster: `vigil replay` runs here in a private mount namespace whose
-  // /etc/hosts (a bind mount seen by that process alone) gives the name the cluster's service address,
-  // as a pod's resolver would. The host's /etc/hosts is never touched. Needs root (unshare, mount).
-  it("Contact K8S API Server From Container: fires alone with Falco's output (inside a cluster)", (t) => {
-    if (!gate(t)) return;
-    if (process.getuid?.() !== 0) {
-      if (process.env.CI) throw new Error('this test needs root (unshare --mount), and CI is set');
-      return t.skip('needs root: unshare --mount and a bind mount over /etc/hosts');
-    }
-    const dir = mkdtempSync(join(tmpdir(), 'vigil-k8s-'));
-    try {
-      const hosts = join(dir, 'hosts');
-      writeFileSync(hosts, '127.0.0.1 localhost\n10.96.0.1 kubernetes.default.svc.cluster.local\n');
-      const events = join(dir, 'events.jsonl');
-      const ev = sampleEvent({
-        ...k8sConnect,
-        fd: { ...k8sConnect.fd, name: '172.17.0.2:40000->10.96.0.1:443', rip: '10.96.0.1' },
-      });
-      writeFileSync(events, `${eventToJson(ev)}\n`);
-      const alerts = replayWithHosts(hosts, events, [FALCO_RULES]);
-      assert.deepEqual(
-        alerts.map((a) => a.rule),
-        ['Contact K8S API Server From Container'],
-      );
-      assert.equal(
-        alerts[0].output,
-        'Unexpected connection to K8s API Server from container | connection=172.17.0.2:40000->10.96.0.1:443 ' +
-          'lport=40000 rport=443 fd_type=ipv4 fd_proto=tcp ' +
-          tail({
-            type: 'connect',
-            user: 'root',
-            uid: 0,
-            proc: 'curl',
-            exepath: '/usr/bin/curl',
-            parent: 'sh',
-            cmd: 'curl -k https://kubernetes.default/api',
-          }),
-      );
-      // Outside that namespace the name does not resolve to the address: the same event is silent here.
-      assert.deepEqual(fired(ev), []);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-
-  // ...so the rule is also checked unchanged but for the name its macro compares with: one that
-  // resolves here (localhost, from /etc/hosts), amended the way a user would, by an override file.
+  // Inside a cluster's name resolution: falco-rules.live.test.ts (root). Here the rule is checked
+  // unchanged but for the name its macro compares with: one that resolves here (localhost, from
+  // /etc/hosts), amended the way a user would, by an override file.
   it("Contact K8S API Server From Container: fires alone with Falco's output (API server name overridden)", (t) => {
     if (!gate(t)) return;
     const rs = loadRulesetFromSources(

@@ -165,7 +165,40 @@ test('user, group, container, k8s', () => {
   assert.equal(value('k8s.pod.uid', inPod), pod.uid);
   assert.equal(value('k8s.pod.id', inPod), pod.uid);
   assert.equal(value('k8s.pod.name', { container: { pod } }), undefined, 'a host process has no pod');
-  assert.equal(lookupField('k8s.pod.labels')?.available, false);
+  assert.equal(value('k8s.pod.labels', inPod), undefined, 'pod labels come from the runtime only');
+});
+
+test('runtime metadata: image parts, labels, privileged, type; pod labels', () => {
+  const labels = { app: 'shop', 'app.kubernetes.io/part-of': 'store' };
+  const pod = { uid: '0c8a3c2e-4b1f-4d1a-9a43-2b6e0a0c9f11', name: 'web-0', namespace: 'shop', labels };
+  const ct: EventOverrides = {
+    proc: { container_id: 'f00dfeedbeef' },
+    container: {
+      name: 'web',
+      type: 'containerd',
+      image: 'docker.io/library/nginx:1.25',
+      image_repository: 'docker.io/library/nginx',
+      image_tag: '1.25',
+      image_digest: 'sha256:' + 'ab'.repeat(32),
+      image_id: 'f18bd87db45e',
+      privileged: true,
+      labels: { role: 'web', tier: 'front' },
+      pod,
+    },
+  };
+  assert.equal(value('container.type', ct), 'containerd');
+  assert.equal(value('container.image', ct), 'docker.io/library/nginx:1.25');
+  assert.equal(value('container.image.tag', ct), '1.25');
+  assert.equal(value('container.image.digest', ct), 'sha256:' + 'ab'.repeat(32));
+  assert.equal(value('container.image.id', ct), 'f18bd87db45e');
+  assert.equal(value('container.privileged', ct), true);
+  assert.equal(value('container.labels', ct), 'role:web, tier:front');
+  assert.equal(value('container.label[tier]', ct), 'front');
+  assert.equal(value('container.label[nope]', ct), undefined);
+  assert.equal(value('k8s.pod.labels', ct), 'app:shop,app.kubernetes.io/part-of:store');
+  assert.equal(value('k8s.pod.label[app.kubernetes.io/part-of]', ct), 'store');
+  assert.equal(value('container.type'), undefined, 'a host process has no container type');
+  assert.equal(value('container.label[tier]', { container: ct.container }), undefined, 'nor labels');
 });
 
 test('formatFieldValue renders as Falco: <NA>, decimal, true/false, lists', () => {

@@ -4,7 +4,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { loadRuleset } from '../../src/engine/load.js';
+import { loadRuleset } from '../../src/engine/load-ruleset.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-loadopts-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -3,9 +3,10 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { buildAlert, formatEventTime } from '../../src/engine/alert.js';
-import { loadRulesetFromSources } from '../../src/engine/load.js';
-import { OutputTemplateError, parseOutputTemplate, renderOutput } from '../../src/engine/output.js';
+import { buildAlert } from '../../src/agent/build-alert.js';
+import { formatEventTime } from '../../src/event/time.js';
+import { loadRulesetFromSources } from '../../src/engine/load-ruleset.js';
+import { OutputTemplateError, parseOutputTemplate, renderOutput } from '../../src/engine/output-template.js';
 import { sampleEvent } from '../../src/engine/rule-tests/sample-event.js';
 
 const ev = sampleEvent({
@@ -84,7 +85,7 @@ describe('alerts', () => {
     assert.equal(formatEventTime(1700000000000000000), '2023-11-14T22:13:20.000000000Z');
   });
 
-  it('builds the alert of DESIGN.md in one call', () => {
+  it('builds the alert JSON in one call', () => {
     const rs = loadRulesetFromSources([
       {
         path: 'r.yaml',
@@ -116,9 +117,37 @@ describe('alerts', () => {
         output: 'cat read /etc/shadow',
         output_fields: { 'proc.name': 'cat', 'fd.name': '/etc/shadow' },
         action: 'alert',
-        event: ev,
+        event: { ...ev, proc: { ...ev.proc, env: [] } },
       },
     );
     assert.notEqual(buildAlert(rule, ev).uuid, a.uuid);
+  });
+
+  it('carries the environment the output or the config asks for, redacted', () => {
+    const withSecret = { ...ev, proc: { ...ev.proc, env: [...ev.proc.env, 'DB_PASSWORD=hunter2'] } };
+    const rs = loadRulesetFromSources([
+      {
+        path: 'r.yaml',
+        text: [
+          '- rule: Preload',
+          '  desc: d',
+          '  condition: evt.type = openat',
+          '  output: "preload=%proc.env[LD_PRELOAD] pw=%proc.env[DB_PASSWORD]"',
+          '  priority: warning',
+        ].join('\n'),
+      },
+    ]);
+    const [rule] = rs.evaluate(withSecret);
+    const a = buildAlert(rule, withSecret, 'node-7');
+    assert.deepEqual(a.event.proc.env, ['LD_PRELOAD=/tmp/x.so', 'DB_PASSWORD=<redacted>']);
+    assert.equal(a.output, 'preload=/tmp/x.so pw=<redacted>');
+    assert.deepEqual(a.output_fields, {
+      'proc.env[LD_PRELOAD]': '/tmp/x.so',
+      'proc.env[DB_PASSWORD]': '<redacted>',
+    });
+    const all = buildAlert(rule, withSecret, 'node-7', true);
+    assert.deepEqual(all.event.proc.env, ['HOME=/root', 'LD_PRELOAD=/tmp/x.so', 'DB_PASSWORD=<redacted>']);
+    const named = buildAlert(rule, withSecret, 'node-7', new Set(['HOME']));
+    assert.deepEqual(named.event.proc.env, ['HOME=/root', 'LD_PRELOAD=/tmp/x.so', 'DB_PASSWORD=<redacted>']);
   });
 });

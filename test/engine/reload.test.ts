@@ -9,10 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Engine } from '../../src/engine/engine.js';
-import { loadRuleset } from '../../src/engine/load.js';
+import { loadRuleset } from '../../src/engine/load-ruleset.js';
 import { RuleReloader } from '../../src/engine/reload.js';
 import { sampleEvent } from '../../src/engine/rule-tests/sample-event.js';
-import { RulesetLoadError } from '../../src/engine/rules/errors.js';
+import { RulesetLoadError } from '../../src/engine/rules/diagnostics.js';
 
 const ruleFor = (name: string): string =>
   [

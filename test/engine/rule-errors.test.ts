@@ -4,8 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { loadRulesetFromSources } from '../../src/engine/load.js';
-import { formatDiagnostic, RulesetLoadError } from '../../src/engine/rules/errors.js';
+import { loadRulesetFromSources } from '../../src/engine/load-ruleset.js';
+import { formatDiagnostic, RulesetLoadError } from '../../src/engine/rules/diagnostics.js';
 
 /** The formatted errors of loading these files (in order); fails if they load. */
 function errorsOf(...files: string[][]): string[] {
@@ -473,6 +473,27 @@ describe('rule files: condition and output errors, mapped into the YAML scalar',
         rule(['  condition: evt.type = open and a']),
       ),
       "r1.yaml:4:14: macro 'b': macro cycle: a -> b -> a",
+    );
+  });
+
+  it('a 10,000-deep macro chain: refused at the reference, not a stack overflow', () => {
+    const chain: string[] = [];
+    for (let i = 0; i < 10_000; i++)
+      chain.push(`- macro: m${i}`, `  condition: ${i === 0 ? 'evt.type = open' : `m${i - 1}`}`);
+    assert.equal(
+      firstError(chain, rule(['  condition: m9999'])),
+      "r1.yaml:514:14: macro 'm256': condition nested deeper than 256 levels with its macros inlined (through macro 'm255')",
+    );
+  });
+
+  it('a rule over a deep but bounded macro chain loads', () => {
+    const chain: string[] = [];
+    for (let i = 0; i < 200; i++)
+      chain.push(`- macro: m${i}`, `  condition: ${i === 0 ? 'evt.type = open' : `m${i - 1}`}`);
+    assert.doesNotThrow(() =>
+      loadRulesetFromSources([
+        { path: 'r1.yaml', text: [...chain, ...rule(['  condition: m199'])].join('\n') + '\n' },
+      ]),
     );
   });
 

@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { loadRuleset, loadRulesetFromSources } from '../../src/engine/load.js';
+import { loadRuleset, loadRulesetFromSources } from '../../src/engine/load-ruleset.js';
 import { sampleEvent } from '../../src/engine/rule-tests/sample-event.js';
 import type { Ruleset } from '../../src/engine/ruleset.js';
 import { EVENT_TYPES, type VigilEvent } from '../../src/event/types.js';

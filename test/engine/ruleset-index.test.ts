@@ -8,10 +8,10 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { loadRuleset } from '../../src/engine/load.js';
+import { loadRuleset } from '../../src/engine/load-ruleset.js';
 import { readTestCases } from '../../src/engine/rule-tests/cases.js';
 import { sampleEvent } from '../../src/engine/rule-tests/sample-event.js';
-import type { CompiledRule } from '../../src/engine/rules/compile.js';
+import type { CompiledRule } from '../../src/engine/rules/compile-rules.js';
 import type { Ruleset } from '../../src/engine/ruleset.js';
 import type { VigilEvent } from '../../src/event/types.js';
 import { FALCO_RULES, falcoRulesMissing } from '../support/falco.js';

@@ -25,6 +25,8 @@ export class LiveSensor {
     const matchers = new Set<Matcher>();
     const sensor = await Sensor.start({
       types,
+      // Every probe is under test here, the stand-in for module loading on kernels without it too.
+      fallbacks: true,
       onEvents: (events) => {
         for (const m of matchers) {
           for (const e of events) {
@@ -59,14 +61,18 @@ export class LiveSensor {
     }
   }
 
-  /** Watches everything `pid` and its descendants do, until their events are in. */
+  /**
+   * Watches everything `pid` and its descendants do, until their events are in. A descendant's
+   * pid is forgotten at its procexit: a reused pid must not bring another process into this tree.
+   */
   watchTree(root: () => number | undefined): Matcher {
     const pids = new Set<number>();
     return this.watch((e) => {
       const r = root();
       if (r === undefined) return false;
       if (e.proc.pid === r || pids.has(e.proc.pid) || e.proc.ancestors.some((a) => a.pid === r)) {
-        pids.add(e.proc.pid);
+        if (e.type === 'procexit') pids.delete(e.proc.pid);
+        else pids.add(e.proc.pid);
         return true;
       }
       return false;

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { RECORD_HEADER_BYTES, forEachRecord } from '../../src/sensor/bpf-object.js';
+import { RECORD_HEADER_BYTES, forEachRecord } from '../../src/kernel/bpf-object.js';
 
 function frame(records: Buffer[]): Buffer {
   const parts: Buffer[] = [];

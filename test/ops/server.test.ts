@@ -1,17 +1,31 @@
 /** The ops endpoint, scraped over real HTTP on 127.0.0.1 (port 0: the kernel picks a free one). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AgentMetrics, startOpsServer, parseListen, type OpsServer } from '../../src/ops/index.js';
+import { connect } from 'node:net';
+import {
+  AgentMetrics,
+  startOpsServer,
+  parseListen,
+  type HealthCheck,
+  type OpsServer,
+} from '../../src/ops/index.js';
 
 async function serve(
   metrics: AgentMetrics,
-  extra: { token?: string; problems?: string[] } = {},
+  extra: { token?: string; live?: HealthCheck[]; ready?: HealthCheck[] } = {},
 ): Promise<OpsServer> {
   return startOpsServer({
     listen: '127.0.0.1:0',
     token: extra.token,
     metrics,
-    health: () => (extra.problems ? { ok: false, problems: extra.problems } : { ok: true }),
+    health:
+      extra.live || extra.ready
+        ? {
+            liveness: () => extra.live ?? [],
+            readiness: () => extra.ready ?? [],
+            status: () => ({ checks: [...(extra.live ?? []), ...(extra.ready ?? [])] }),
+          }
+        : undefined,
   });
 }
 
@@ -86,28 +100,79 @@ test('metrics content: events per type, drops, matches per rule, evaluation hist
   assert.equal(sample(again, 'vigil_rule_matches_total{rule="Read sensitive file untrusted"}'), 2);
 });
 
-test('healthz and readyz: not ready until probes are attached; unhealthy reports its problems', async (t) => {
+test('without agent checks: live while answering, ready once metrics say so', async (t) => {
   const metrics = new AgentMetrics({ processMetrics: false });
   const s = await serve(metrics);
   t.after(() => s.close());
   const health = await fetch(url(s, '/healthz'));
   assert.equal(health.status, 200);
   assert.equal(await health.text(), 'ok\n');
+  assert.equal((await fetch(url(s, '/livez'))).status, 200);
   const before = await fetch(url(s, '/readyz'));
   assert.equal(before.status, 503);
-  assert.match(await before.text(), /not ready/);
+  assert.equal(await before.text(), '[-]probes failed\nreadyz check failed\n');
   metrics.setReady(true);
   const after = await fetch(url(s, '/readyz'));
   assert.equal(after.status, 200);
-  assert.equal(await after.text(), 'ready\n');
+  assert.equal(await after.text(), 'ok\n');
   assert.equal((await fetch(url(s, '/nope'))).status, 404);
+  const raw = await new Promise<string>((resolve, reject) => {
+    const sock = connect(s.port, '127.0.0.1', () => sock.end('GET http://[ HTTP/1.1\r\nHost: x\r\n\r\n'));
+    let got = '';
+    sock.on('data', (d) => (got += d.toString()));
+    sock.on('end', () => resolve(got));
+    sock.on('error', reject);
+  });
+  assert.match(raw, /^HTTP\/1\.1 400 /, 'a malformed target is refused, the server stays up');
+  assert.equal((await fetch(url(s, '/livez'))).status, 200);
   assert.equal((await fetch(url(s, '/metrics'), { method: 'POST' })).status, 405);
+});
 
-  const sick = await serve(metrics, { problems: ['sensor stalled'] });
-  t.after(() => sick.close());
-  const res = await fetch(url(sick, '/healthz'));
+test('a failing sink fails readiness only; verbose and exclude as the Kubernetes API server', async (t) => {
+  const metrics = new AgentMetrics({ processMetrics: false });
+  const s = await serve(metrics, {
+    live: [
+      { name: 'probes', ok: true },
+      { name: 'ring', ok: true },
+    ],
+    ready: [
+      { name: 'store', ok: true },
+      { name: 'sink:slack', ok: false, reason: 'POST https://hooks.slack.com/***: HTTP 503' },
+    ],
+  });
+  t.after(() => s.close());
+  for (const path of ['/healthz', '/livez']) {
+    const res = await fetch(url(s, path));
+    assert.equal(res.status, 200, path);
+    assert.equal(await res.text(), 'ok\n');
+  }
+  const verbose = await fetch(url(s, '/livez?verbose'));
+  assert.equal(await verbose.text(), '[+]probes ok\n[+]ring ok\nlivez check passed\n');
+  const ready = await fetch(url(s, '/readyz'));
+  assert.equal(ready.status, 503);
+  const body = await ready.text();
+  assert.equal(body, '[+]probes ok\n[+]ring ok\n[+]store ok\n[-]sink:slack failed\nreadyz check failed\n');
+  assert.doesNotMatch(body, /hooks|HTTP/, 'the open probe gives no reason');
+  const excluded = await fetch(url(s, '/readyz?exclude=sink:slack'));
+  assert.equal(excluded.status, 200);
+  const status = await fetch(url(s, '/status'));
+  assert.equal(status.status, 200);
+  assert.match(status.headers.get('content-type') ?? '', /application\/json/);
+  const json = (await status.json()) as { checks: HealthCheck[] };
+  assert.equal(
+    json.checks.find((c) => c.name === 'sink:slack')?.reason,
+    'POST https://hooks.slack.com/***: HTTP 503',
+  );
+});
+
+test('a liveness check failing fails both probes', async (t) => {
+  const metrics = new AgentMetrics({ processMetrics: false });
+  const s = await serve(metrics, { live: [{ name: 'ring', ok: false, reason: 'stalled' }] });
+  t.after(() => s.close());
+  const res = await fetch(url(s, '/healthz'));
   assert.equal(res.status, 503);
-  assert.equal(await res.text(), 'sensor stalled\n');
+  assert.equal(await res.text(), '[-]ring failed\nlivez check failed\n');
+  assert.equal((await fetch(url(s, '/readyz'))).status, 503);
 });
 
 test('bearer token: /metrics refuses a missing or wrong token; probes stay open', async (t) => {
@@ -125,7 +190,12 @@ test('bearer token: /metrics refuses a missing or wrong token; probes stay open'
   const right = await fetch(url(s, '/metrics'), { headers: { authorization: 'Bearer tok-123' } });
   assert.equal(right.status, 200);
   assert.match(await right.text(), /^vigil_ready 1$/m);
+  assert.equal((await fetch(url(s, '/status'))).status, 401);
+  const status = await fetch(url(s, '/status'), { headers: { authorization: 'Bearer tok-123' } });
+  assert.equal(status.status, 200);
+  assert.equal(((await status.json()) as { ready: boolean }).ready, true);
   assert.equal((await fetch(url(s, '/healthz'))).status, 200);
+  assert.equal((await fetch(url(s, '/livez'))).status, 200);
   assert.equal((await fetch(url(s, '/readyz'))).status, 200);
 });
 

@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { run } from '../../src/cli/alerts.js';
 import type { Alert } from '../../src/event/alert.js';
-import { parseSince } from '../../src/outputs/query.js';
-import { AlertStore } from '../../src/outputs/store.js';
+import { parseLines, parseTimeBound, ruleLikePattern } from '../../src/outputs/store/alert-query.js';
+import { tableTime } from '../../src/outputs/formats/alert-table.js';
+import { AlertStore } from '../../src/outputs/store/alert-store.js';
 import { makeAlert, seqOf } from './support/alerts.js';
 import { waitFor } from './support/wait.js';
 
@@ -74,14 +75,14 @@ test('vigil alerts --json with each filter', async () => {
 });
 
 test('vigil alerts prints a readable table by default', async () => {
-  const { code, out } = await query({ priority: 'Critical' });
+  const { code, out } = await query({ priority: 'Critical', utc: true });
   assert.equal(code, 0);
   const [header, row, ...rest] = out.trimEnd().split('\n');
   assert.deepEqual(rest, []);
   assert.match(header, /^TIME +PRIORITY +RULE +HOST +CONTAINER +PROCESS +OUTPUT$/);
   assert.match(
     row,
-    /^2026-11-23T21:00:00\.000 Critical +Read sensitive file untrusted +node-7 +3ad7b26ded6d cat\(4242\) +Sensitive file opened/,
+    /^2026-11-23T21:00:00\.000Z +Critical +Read sensitive file untrusted +node-7 +3ad7b26ded6d cat\(4242\) +Sensitive file opened/,
   );
 });
 
@@ -94,7 +95,41 @@ test('vigil alerts reports bad input clearly', async () => {
   assert.match((await query({ where: 'a = ' })).err, /--where: not valid JSONata/);
   const missing = await run({ db: join(dir, 'nope.db'), err: () => undefined });
   assert.equal(missing, 1);
-  assert.equal(parseSince('10m', 1_000_000), 400_000);
+  assert.match((await query({ until: 'soon' })).err, /--until: "soon" is neither a duration/);
+  assert.match((await query({ lines: '-3' })).err, /-n: "-3" is not a number of alerts/);
+  assert.match((await query({ follow: true, reverse: true })).err, /cannot be combined with -r/);
+  assert.match((await query({ follow: true, count: true })).err, /cannot be combined with --follow/);
+  assert.match((await query({ follow: true, until: '1h' })).err, /cannot be combined with --follow/);
+});
+
+test('time bounds as journalctl takes them', () => {
+  const now = new Date(2026, 10, 24, 15, 30).getTime(); // local time
+  assert.equal(parseTimeBound('10m', '--since', now), now - 600_000);
+  assert.equal(parseTimeBound('2h ago', '--since', now), now - 7_200_000);
+  assert.equal(parseTimeBound('-1d', '--since', now), now - 86_400_000);
+  assert.equal(parseTimeBound('now', '--until', now), now);
+  assert.equal(parseTimeBound('today', '--since', now), new Date(2026, 10, 24).getTime());
+  assert.equal(parseTimeBound('Yesterday', '--since', now), new Date(2026, 10, 23).getTime());
+  assert.equal(
+    parseTimeBound('2026-11-20', '--since', now),
+    new Date(2026, 10, 20).getTime(),
+    'local midnight',
+  );
+  assert.equal(parseTimeBound('2026-11-20 08:15', '--since', now), new Date(2026, 10, 20, 8, 15).getTime());
+  assert.equal(parseTimeBound('2026-11-20T08:15:00Z', '--since', now), Date.UTC(2026, 10, 20, 8, 15));
+  assert.equal(parseTimeBound('2026-11-20T08:15:00+02:00', '--since', now), Date.UTC(2026, 10, 20, 6, 15));
+  assert.throws(() => parseTimeBound('5', '--until', now), /--until: "5" is neither/);
+});
+
+test('-n, --rule patterns and table times', () => {
+  assert.deepEqual(parseLines(true), { count: 10, fromOldest: false });
+  assert.deepEqual(parseLines('25'), { count: 25, fromOldest: false });
+  assert.deepEqual(parseLines('+3'), { count: 3, fromOldest: true });
+  assert.equal(parseLines('all'), undefined);
+  assert.throws(() => parseLines('ten'), /-n: "ten"/);
+  assert.equal(ruleLikePattern('Read *file?'), 'Read %file_');
+  assert.equal(ruleLikePattern('100%_\\'), '100\\%\\_\\\\', '%, _ and \\ are literal');
+  assert.equal(tableTime('2026-11-23T21:00:00.123456789Z', true), '2026-11-23T21:00:00.123Z');
 });
 
 test('vigil alerts --follow prints alerts as they are stored', async () => {

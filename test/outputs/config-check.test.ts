@@ -90,13 +90,13 @@ test('a camelCase key is unknown, says its snake_case spelling, and the required
     [
       'vigil.yaml:3:7: outputs.sinks[0].webhook_url: required, missing',
       'vigil.yaml:4:7: outputs.sinks[0].webhookUrl: unknown key (keys are snake_case: webhook_url); ' +
-        'expected one of type, name, min_priority, batch, retry, rate_limit, dedup_window_ms, timeout_ms, ' +
+        'expected one of type, name, min_priority, batch, retry, rate_limit, dedup_window_ms, send_interval_ms, timeout_ms, ' +
         'queue_size, durable, webhook_url, group_above, username, icon_emoji',
     ],
   );
   assert.deepEqual(problemsOf(yaml('outputs:', '  commitBatch: 10')), [
     'vigil.yaml:2:3: outputs.commitBatch: unknown key (keys are snake_case: commit_batch); ' +
-      'expected one of store, sinks, commit_batch, close_timeout_ms',
+      'expected one of store, sinks, commit_batch, close_timeout_ms, alert_fields',
   ]);
 });
 
@@ -148,7 +148,7 @@ test('every problem at once, in file order, each naming its key', () => {
     [
       'vigil.yaml:2:17: outputs.commit_batch: expected integer, got a string',
       'vigil.yaml:3:25: outputs.store.synchronous: expected one of normal, full, got "sometimes"',
-      'vigil.yaml:5:13: outputs.sinks[0].type: expected one of stdout, file, slack, email, syslog, http, got "pager"',
+      'vigil.yaml:5:13: outputs.sinks[0].type: expected one of stdout, file, slack, email, syslog, http, nats, got "pager"',
       'vigil.yaml:7:21: outputs.sinks[1].min_priority: unknown priority "Loud" ' +
         '(one of Emergency, Alert, Critical, Error, Warning, Notice, Informational, Debug)',
       'vigil.yaml:10:17: outputs.sinks[2].facility: unknown syslog facility "local9" (kern … local7, or 0–23)',
@@ -183,11 +183,29 @@ test('openOutputs callers get the same check: outputsProblems on a plain object'
     {
       pointer: '/closeTimeoutMs',
       message:
-        'unknown key (keys are snake_case: close_timeout_ms); expected one of store, sinks, commit_batch, close_timeout_ms',
+        'unknown key (keys are snake_case: close_timeout_ms); expected one of store, sinks, commit_batch, close_timeout_ms, alert_fields',
       isKey: true,
     },
     { pointer: '/sinks/0/path', message: 'required, missing' },
   ]);
+});
+
+test('webhook body: array or object, and only for format webhook; send_interval_ms a count', () => {
+  assert.deepEqual(
+    outputsProblems({
+      sinks: [
+        { type: 'http', url: 'https://h.example/', body: 'object', send_interval_ms: 500 },
+        { type: 'http', url: 'https://h.example/', body: 'single' },
+        { type: 'http', format: 'falco', url: 'https://h.example/', body: 'object' },
+        { type: 'slack', webhook_url: 'https://h.example/', send_interval_ms: -1 },
+      ],
+    }),
+    [
+      { pointer: '/sinks/1/body', message: 'expected one of array, object, got "single"' },
+      { pointer: '/sinks/2/body', message: 'only for format webhook or ocsf' },
+      { pointer: '/sinks/3/send_interval_ms', message: 'expected a number >= 0, got -1' },
+    ],
+  );
 });
 
 test('sink names: the type by default, -2, -3 when taken; an explicit name taken is a duplicate', () => {
@@ -206,23 +224,54 @@ test('sink names: the type by default, -2, -3 when taken; an explicit name taken
   );
 });
 
-test('vigil run refuses to start on a bad outputs section, naming the key', () => {
+/** `vigil <args>` from the sources (tsx) or compiled, as a process. */
+function vigil(args: string[]) {
   const here = dirname(fileURLToPath(import.meta.url));
   const compiled = here.includes(join('dist', 'test'));
   const root = resolve(here, compiled ? '../../..' : '../..');
-  const file = join(dir, 'vigil.yaml');
-  writeFileSync(file, yaml('outputs:', '  sinks:', '    - type: http', '      url: ftp://example.com/'), {
-    mode: 0o644,
-  });
-  const args = ['run', '--config', file];
   const main = JSON.stringify(join(root, 'src/cli/main.ts'));
   const argv = compiled
     ? [join(root, 'bin/vigil.js'), ...args]
     : ['--import', 'tsx', '-e', `import(${main}).then((m) => m.main(${JSON.stringify(args)}))`];
-  const r = spawnSync(process.execPath, argv, { cwd: root, encoding: 'utf8', timeout: 60_000 });
+  return spawnSync(process.execPath, argv, { cwd: root, encoding: 'utf8', timeout: 60_000 });
+}
+
+test('vigil run refuses to start on a bad outputs section, naming the key', () => {
+  const file = join(dir, 'vigil.yaml');
+  writeFileSync(file, yaml('outputs:', '  sinks:', '    - type: http', '      url: ftp://example.com/'), {
+    mode: 0o644,
+  });
+  const r = vigil(['run', '--config', file]);
   assert.equal(r.status, 1, r.stderr);
   assert.equal(
     r.stderr,
     `vigil: ${file}:4:12: outputs.sinks[0].url: expected an http or https URL, got ftp:\n`,
   );
+});
+
+test('nats: nats or tls server URLs, one way to authenticate, a stream name NATS accepts', () => {
+  const at = (sink: object) => outputsProblems({ sinks: [{ type: 'nats', ...sink }] });
+  assert.deepEqual(at({ servers: ['nats://127.0.0.1:4222', 'tls://nats.example:4443'] }), []);
+  assert.deepEqual(at({ servers: ['http://127.0.0.1:4222', 'nope'] }), [
+    { pointer: '/sinks/0/servers/0', message: 'expected a nats or tls URL, got http:' },
+    { pointer: '/sinks/0/servers/1', message: 'expected a URL (nats://HOST:PORT or tls://HOST:PORT)' },
+  ]);
+  assert.deepEqual(at({ servers: ['nats://h:1'], token: 's3cret-token', nkey_seed: 'SUAXXX' }), [
+    { pointer: '/sinks/0/nkey_seed', message: 'one way to authenticate: token and nkey_seed given' },
+  ]);
+  assert.deepEqual(at({ servers: ['nats://h:1'], password: 'pw-secret', stream: 'a.b' }), [
+    { pointer: '/sinks/0/password', message: 'needs user' },
+    { pointer: '/sinks/0/stream', message: 'a stream name has no ".", "*", ">", "/", "\\" or whitespace' },
+  ]);
+  assert.deepEqual(at({ servers: [], replicas: 7, duplicate_window_ms: 1000 }), [
+    { pointer: '/sinks/0/servers', message: 'expected at least 1 entry' },
+    { pointer: '/sinks/0/replicas', message: 'expected a number <= 5, got 7' },
+    { pointer: '/sinks/0/duplicate_window_ms', message: 'expected a number >= 120000, got 1000' },
+  ]);
+});
+
+test('vigil run --nats refuses a URL that is not nats:// or tls://, without its credentials', () => {
+  const r = vigil(['run', '--nats', 'http://agent:pw-9c1d2e3f@127.0.0.1:4222/']);
+  assert.equal(r.status, 1, r.stderr);
+  assert.equal(r.stderr, 'vigil: --nats http://127.0.0.1:4222: expected a nats or tls URL, got http:\n');
 });

@@ -148,3 +148,44 @@ test('a wrong SMTP password: reported, retried, never shown', async () => {
   assert.match(h.lastError ?? '', /Invalid/);
   assert.ok(!JSON.stringify(h).includes('wrong-password-1234'));
 });
+
+test('immediate_priority: an alert that severe is mailed at once, not after the 60 s batch wait', async () => {
+  const smtp = await startSmtp(false);
+  const out = await openOutputs(
+    {
+      store: { enabled: false },
+      sinks: [
+        {
+          type: 'email',
+          host: '127.0.0.1',
+          port: smtp.port,
+          ca_file: certs.caFile,
+          user: 'vigil',
+          password: PASSWORD,
+          from: 'vigil@example.com',
+          to: ['soc@example.com'],
+          immediate_priority: 'Error',
+          batch: { max_wait_ms: 60_000 },
+        },
+      ],
+    },
+    pino({ level: 'silent' }),
+  );
+  out.submit(makeAlert(1, { priority: 'Notice' }));
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(smtp.got.length, 0, 'a Notice alone waits for the batch');
+  const start = Date.now();
+  out.submit(makeAlert(2, { priority: 'Error' }));
+  await waitFor(() => smtp.got.length >= 2);
+  const took = Date.now() - start;
+  await out.close();
+  await smtp.close();
+  assert.ok(took < 10_000, `mailed after ${took} ms`);
+  assert.deepEqual(
+    smtp.got.map((g) => g.mail.subject),
+    [
+      '[vigil] Error: Read sensitive file untrusted on node-7',
+      '[vigil] digest: 1 alert (Notice: 1) on node-7',
+    ],
+  );
+});

@@ -187,33 +187,6 @@ test('Elasticsearch _bulk: create actions keyed by uuid; 429 items retried, 409 
   assert.equal(out.health().sinks[0].delivered, 2);
 });
 
-test("Falco's HTTP output shape, one alert per POST (what falcosidekick accepts)", async () => {
-  const rx = await startReceiver();
-  const alerts = [makeAlert(1), makeAlert(2, { priority: 'Critical' }), makeAlert(3)];
-  await deliver(
-    { type: 'http', format: 'falco', url: `${rx.url}/` },
-    alerts,
-    rx,
-    (r) => r.requests.length >= 3,
-  );
-  assert.deepEqual(
-    rx.requests.map((r) => seqOf(JSON.parse(r.body))),
-    [1, 2, 3],
-  );
-  for (const [i, req] of rx.requests.entries()) {
-    assert.equal(req.method, 'POST');
-    assert.equal(req.url, '/');
-    assert.match(String(req.headers['content-type']), /^application\/json/);
-    const p = JSON.parse(req.body);
-    assert.deepEqual(Object.keys(p).sort(), [
-      'hostname', 'output', 'output_fields', 'priority', 'rule', 'source', 'tags', 'time', 'uuid',
-    ]); // prettier-ignore
-    assert.equal(p.priority, alerts[i].priority);
-    assert.match(p.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/);
-    assert.deepEqual(p.output_fields, alerts[i].output_fields);
-  }
-});
-
 test('webhook with a JSONata transform into OCSF-like fields; an invalid transform is a config error', async () => {
   const rx = await startReceiver();
   await deliver(

@@ -7,9 +7,9 @@ import Database from 'better-sqlite3';
 import pino from 'pino';
 import type { Alert } from '../../src/event/alert.js';
 import { openOutputs } from '../../src/outputs/index.js';
-import { isReadable, jsonBytes, packRows, rankAt } from '../../src/outputs/packed.js';
-import { AlertStore } from '../../src/outputs/store.js';
-import { StoreWriter } from '../../src/outputs/store-writer.js';
+import { isReadable, jsonBytes, packRows, rankAt } from '../../src/outputs/store/packed-rows.js';
+import { AlertStore } from '../../src/outputs/store/alert-store.js';
+import { StoreWriter } from '../../src/outputs/store/store-writer.js';
 import { makeAlert } from './support/alerts.js';
 import { startReceiver } from './support/http-receiver.js';
 

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import Database from 'better-sqlite3';
-import { SCHEMA_VERSION } from '../../src/outputs/schema.js';
-import { AlertStore } from '../../src/outputs/store.js';
+import { SCHEMA_VERSION } from '../../src/outputs/store/sqlite-schema.js';
+import { AlertStore } from '../../src/outputs/store/alert-store.js';
 import { makeAlert, seqOf } from './support/alerts.js';
 
 let dir: string;

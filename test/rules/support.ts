@@ -12,16 +12,15 @@ import {
   copyFileSync,
   existsSync,
   mkdirSync,
-  mkdtempSync,
   readFileSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { buildAlert } from '../../src/engine/alert.js';
-import { loadRuleset } from '../../src/engine/load.js';
+import { detect, monitorDetector, type Detector } from '../../src/agent/detect.js';
+import { loadRuleset } from '../../src/engine/load-ruleset.js';
 import type { Ruleset } from '../../src/engine/ruleset.js';
 import { bundledRulesDir } from '../../src/config/paths.js';
 import type { Alert } from '../../src/event/alert.js';
@@ -43,8 +42,9 @@ interface Recorded {
 function record(r: Recorded): void {
   if (RECORD) appendFileSync(join(RECORD, 'cases.jsonl'), JSON.stringify(r) + '\n');
 }
+/** The rules that fired on the kernel event `ev` (an alert carries a redacted copy of its event). */
 const alertsOn = (out: Outcome, ev: VigilEvent): string[] =>
-  out.alerts.filter((a) => a.event === ev).map((a) => a.rule);
+  out.alerts.filter((a) => out.sources.get(a) === ev).map((a) => a.rule);
 
 let cached: Ruleset | undefined;
 export const bundledRules = (): Ruleset => (cached ??= loadRuleset([bundledRulesDir()], 'all'));
@@ -53,6 +53,8 @@ export interface Outcome {
   result: RunResult;
   events: VigilEvent[];
   alerts: Alert[];
+  /** Each alert's kernel event. */
+  sources: Map<Alert, VigilEvent>;
 }
 
 /**
@@ -66,18 +68,26 @@ function afterRootExec(events: VigilEvent[], root: number): VigilEvent[] {
 
 export class RuleRunner {
   private readonly lastAttackType = new Map<string, string>();
+  private readonly detector: Detector;
   constructor(
     readonly live: LiveSensor,
     readonly rules: Ruleset,
-  ) {}
+  ) {
+    this.detector = monitorDetector(rules, hostname());
+  }
 
   /** Runs argv to completion and evaluates every event it caused. */
   async run(argv: readonly string[], opts: { cwd?: string; input?: string } = {}): Promise<Outcome> {
     const { result, events } = await runTraced(this.live, argv[0], argv.slice(1), opts);
     const mine = afterRootExec(events, result.pid);
     const alerts: Alert[] = [];
-    for (const ev of mine) for (const rule of this.rules.evaluate(ev)) alerts.push(buildAlert(rule, ev));
-    return { result, events: mine, alerts };
+    const sources = new Map<Alert, VigilEvent>();
+    for (const ev of mine) {
+      const from = alerts.length;
+      detect(ev, this.detector, alerts);
+      for (let i = from; i < alerts.length; i++) sources.set(alerts[i], ev);
+    }
+    return { result, events: mine, alerts, sources };
   }
 
   /** Runs the attack and returns the first alert of `rule`; fails listing what did fire. */
@@ -95,7 +105,8 @@ export class RuleRunner {
       `expected '${rule}' from ${JSON.stringify(argv)}; fired: ${JSON.stringify(out.alerts.map((a) => a.rule))}; ` +
         `exit ${out.result.code} ${out.result.stderr.slice(0, 300)}`,
     );
-    record({ rule, kind: 'attack', event: hit.event, alerts: alertsOn(out, hit.event) });
+    const source = out.sources.get(hit)!;
+    record({ rule, kind: 'attack', event: source, alerts: alertsOn(out, source) });
     for (const [k, v] of Object.entries(fields)) {
       const got: unknown = hit.output_fields[k];
       if (v instanceof RegExp) assert.match(String(got), v, `${rule}: ${k}`);
@@ -139,10 +150,25 @@ export const bash = (script: string): string[] => ['/usr/bin/bash', '-c', script
 export const PY = '/usr/bin/python3';
 export const py = (code: string): string[] => [PY, '-c', code];
 export const perl = (code: string): string[] => ['/usr/bin/perl', '-e', code];
+/** argv run as nobody (uid and gid 65534, no supplementary groups): where the kernel refuses root's acts. */
+export const asNobody = (...argv: string[]): string[] => [
+  '/usr/bin/setpriv',
+  '--reuid=65534',
+  '--regid=65534',
+  '--clear-groups',
+  ...argv,
+];
 
-/** A scratch directory for one test file, removed at the end. */
+/**
+ * A scratch directory for one test file, removed at the end. Its name ends in the process id, not
+ * mkdtemp's random letters: rules match substrings of paths in command lines ("-d" in
+ * "sigma-dCjX1M" fired a Sigma rule's benign twin).
+ */
 export function scratch(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `vigil-rules-${prefix}-`));
+  const dir = join(tmpdir(), `vigil-rules-${prefix}-${process.pid}`);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { mode: 0o700 });
+  return dir;
 }
 
 /** A copy of a real program under another name (a tool the host does not have, or a server's name). */

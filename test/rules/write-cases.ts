@@ -8,7 +8,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as yaml from 'js-yaml';
-import { buildAlert } from '../../src/engine/alert.js';
+import { buildAlert } from '../../src/agent/build-alert.js';
 import type { VigilEvent } from '../../src/event/types.js';
 import { bundledRules } from './support.js';
 
@@ -23,6 +23,7 @@ const ENV_KEYS = new Set([
   'HISTFILESIZE',
   'GCONV_PATH',
   'CHARSET',
+  'LD_TRACE_LOADED_OBJECTS',
 ]);
 
 function trim(ev: VigilEvent): Record<string, unknown> {

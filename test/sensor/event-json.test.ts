@@ -6,7 +6,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { VigilEvent } from '../../src/event/types.js';
 import { EventFileWriter, EventParseError, parseEventLine, readEvents } from '../../src/event/json.js';
-import { Decoder } from '../../src/sensor/decode.js';
+import { Decoder } from '../../src/sensor/decode/decoder.js';
 import { ProcessTable } from '../../src/sensor/process-table.js';
 import { UserDb } from '../../src/sensor/users.js';
 import { buildRecord, frame, ipv4Addr } from './records.js';

@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PodDirectory, parsePodDirName, podSourceReport } from '../../src/sensor/k8s-pods.js';
-import { ContainerCatalog } from '../../src/sensor/container-info.js';
+import { ContainerCatalog } from '../../src/sensor/container-catalog.js';
 import { sampleEvent } from '../../src/engine/rule-tests/sample-event.js';
 import type { ProcessInfo } from '../../src/event/types.js';
 import { eventToJson, parseEventLine } from '../../src/event/json.js';
@@ -131,18 +131,19 @@ test('catalog: one object per container, the pod and container name in it; host 
   const nginx = catalog.of(proc('cri-containerd', UID_WEB, ID_NGINX));
   assert.deepEqual(nginx, {
     id: ID_NGINX.slice(0, 12),
+    type: 'containerd',
     name: 'nginx',
     pod: { uid: UID_WEB, name: 'web-7d9f8c6b5-x2x4z', namespace: 'shop' },
   });
   assert.equal(catalog.of(proc('cri-containerd', UID_WEB, ID_NGINX)), nginx, 'shared, not rebuilt');
   assert.equal(catalog.of({ ...sampleEvent({}).proc, container_id: '', cgroup: '/' }), undefined);
   const docker = { ...sampleEvent({}).proc, container_id: ID_PG.slice(0, 12), cgroup: `/docker/${ID_PG}` };
-  assert.deepEqual(catalog.of(docker), { id: ID_PG.slice(0, 12) });
+  assert.deepEqual(catalog.of(docker), { id: ID_PG.slice(0, 12), type: 'docker' });
 
   // A container of a pod of several whose log link is not there yet: pod now, name once it appears.
   const LATE = 'e'.repeat(64);
   const first = catalog.of(proc('crio', UID_WEB, LATE));
-  assert.deepEqual(first, { id: LATE.slice(0, 12), pod: nginx!.pod });
+  assert.deepEqual(first, { id: LATE.slice(0, 12), type: 'cri-o', pod: nginx!.pod });
   symlinkSync('/dev/null', join(dirs.containersDir, `web-7d9f8c6b5-x2x4z_shop_istio-proxy-${LATE}.log`));
   assert.equal(catalog.of(proc('crio', UID_WEB, LATE)), first, 'not before the retry interval');
   now += 1000;
@@ -151,9 +152,12 @@ test('catalog: one object per container, the pod and container name in it; host 
   assert.equal('name' in first!, false, 'the object earlier events hold is unchanged');
 });
 
-test('catalog without a pod directory: container ids only', () => {
+test('catalog without a pod directory nor a runtime: container ids and type only', () => {
   const catalog = new ContainerCatalog(null);
-  assert.deepEqual(catalog.of(proc('cri-containerd', UID_WEB, ID_NGINX)), { id: ID_NGINX.slice(0, 12) });
+  assert.deepEqual(catalog.of(proc('cri-containerd', UID_WEB, ID_NGINX)), {
+    id: ID_NGINX.slice(0, 12),
+    type: 'containerd',
+  });
 });
 
 test('doctor: what pod metadata alerts will carry here', () => {
@@ -161,7 +165,10 @@ test('doctor: what pod metadata alerts will carry here', () => {
   const env = { VIGIL_NODE_NAME: 'node-7', VIGIL_POD_NAME: 'vigil-x1', VIGIL_POD_NAMESPACE: 'vigil' };
   const on = podSourceReport(podsDir, env);
   assert.equal(on.detail, `agent pod vigil/vigil-x1 on node node-7; 2 pods in ${podsDir}`);
-  assert.match(on.meaning, /namespace, pod name and uid, container name; labels and image need the CRI API/);
+  assert.match(
+    on.meaning,
+    /namespace, pod name and uid, container name; labels, image and privileged flag come from/,
+  );
   const off = podSourceReport(join(root, 'absent'), {});
   assert.equal(off.detail, `no kubelet pod directory at ${join(root, 'absent')}`);
   assert.match(off.meaning, /container ids only/);

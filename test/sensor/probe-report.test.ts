@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { bundledRulesDir } from '../../src/config/paths.js';
-import { loadRuleset } from '../../src/engine/load.js';
+import { loadRuleset } from '../../src/engine/load-ruleset.js';
 import type { EventType } from '../../src/event/types.js';
 import { formatProbeReasons, probeReasons } from '../../src/sensor/probe-report.js';
 

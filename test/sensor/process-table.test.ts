@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bootToEpochNs } from '../../src/sensor/clock.js';
+import { bootToEpochNs } from '../../src/kernel/clock.js';
 import { type EventCreds, type ProcEntry, ProcessTable } from '../../src/sensor/process-table.js';
 import { cgroupPathFromProc, cmdlineOf, readProcess } from '../../src/sensor/procfs.js';
 

@@ -2,8 +2,8 @@
  * Builds wire records from the layout table, for decoder tests and
  * benchmarks that need records without a kernel.
  */
-import { ARRAY_LENGTHS, LAYOUT, type StructLayout, WIRE_EVENT_TYPES } from '../../src/sensor/layout.js';
-import type { EventType } from '../../src/event/types.js';
+import { ARRAY_LENGTHS, LAYOUT, type StructLayout } from '../../src/kernel/layout.js';
+import { rowOf, type EventType } from '../../src/event/table.js';
 
 type Value = number | bigint | string | readonly number[] | { [k: string]: Value };
 type StructName = keyof typeof LAYOUT;
@@ -63,7 +63,7 @@ export interface RecordSpec {
 
 /** One record: header, the family's payload, then the strings (lengths filled in). */
 export function buildRecord(spec: RecordSpec): Buffer {
-  const w = WIRE_EVENT_TYPES.find((x) => x.type === spec.type)!;
+  const w = rowOf(spec.type);
   const pname = PAYLOAD[w.family];
   const strs = (spec.strings ?? []).map((s) => (typeof s === 'string' ? Buffer.from(s, 'utf8') : s));
   const fixed = LAYOUT.vg_hdr.size + LAYOUT[pname].size;

@@ -33,11 +33,15 @@ test('only the programs of the wanted types load, plus exec/fork/exit/chdir', ()
   assert.deepEqual(missing, []);
 });
 
-test('module events fall back to the sys_exit tracepoint (exit only) when the kernel has no module tracepoints', () => {
+test('module events: their tracepoints, else the sys_exit stand-in only when fallbacks are on', () => {
   const noModuleTps = (s: string) => !s.includes('module');
-  const { load } = choosePrograms(PROGRAMS, ['finit_module'], noModuleTps);
-  assert.ok(load.has('sys_exit_module'));
-  assert.ok(!load.has('enter_finit_module'));
+  const off = choosePrograms(PROGRAMS, ['finit_module'], noModuleTps);
+  assert.ok(!off.load.has('sys_exit_module') && !off.load.has('enter_finit_module'));
+  assert.deepEqual(off.withheld, ['finit_module']);
+  assert.deepEqual(off.missing, []);
+  const on = choosePrograms(PROGRAMS, ['finit_module'], noModuleTps, true);
+  assert.ok(on.load.has('sys_exit_module') && !on.load.has('enter_finit_module'));
+  assert.deepEqual(on.withheld, []);
   const withTps = choosePrograms(PROGRAMS, ['finit_module'], () => true).load;
   assert.ok(withTps.has('enter_finit_module') && !withTps.has('sys_exit_module'));
 });
@@ -45,4 +49,14 @@ test('module events fall back to the sys_exit tracepoint (exit only) when the ke
 test('types the object or kernel cannot report are listed, not fatal', () => {
   const { missing } = choosePrograms(PROGRAMS, ['connect'], () => true);
   assert.deepEqual(missing, ['connect']);
+});
+
+test("a row's extra programs load where the kernel has their hook, and never make a type missing", () => {
+  const programs = [...PROGRAMS, { name: 'io_uring_complete', section: 'tp_btf/io_uring_complete' }];
+  assert.ok(choosePrograms(programs, ['openat'], () => true).load.has('io_uring_complete'));
+  const noUring = (s: string) => s !== 'tp_btf/io_uring_complete';
+  const { load, missing } = choosePrograms(programs, ['openat'], noUring);
+  assert.ok(!load.has('io_uring_complete'));
+  assert.ok(load.has('exit_openat'));
+  assert.deepEqual(missing, []);
 });

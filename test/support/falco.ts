@@ -17,3 +17,9 @@ export function falcoRulesMissing(): string | null {
   if (process.env.CI) throw new Error(`${why}, and CI is set: the compatibility tests must run`);
   return why;
 }
+
+/** Falco's incubating, sandbox and deprecated rulesets, vendored unchanged (test/fixtures/falco/README.md). */
+const FIXTURES = join(packageRoot(), 'test/fixtures/falco');
+export const FALCO_INCUBATING = join(FIXTURES, 'falco-incubating_rules.yaml');
+export const FALCO_SANDBOX = join(FIXTURES, 'falco-sandbox_rules.yaml');
+export const FALCO_DEPRECATED = join(FIXTURES, 'falco-deprecated_rules.yaml');

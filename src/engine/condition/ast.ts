@@ -4,7 +4,7 @@
  * mismatch, macro cycle...) points at the exact characters, even when the node
  * came from a macro inlined into a rule.
  */
-import type { Origin } from './errors.js';
+import type { Origin } from './condition-error.js';
 
 export interface Span {
   origin: Origin;
@@ -33,13 +33,18 @@ export const BINARY_OPERATORS = [
   'in',
   'intersects',
   'pmatch',
+  // Case-insensitive forms (vigil's, for Sigma rules): icontains and iglob are Falco's.
+  'iequals',
+  'istartswith',
+  'iendswith',
+  'iin',
 ] as const;
 export type BinaryOperator = (typeof BINARY_OPERATORS)[number];
 export type UnaryOperator = 'exists';
 export type Operator = BinaryOperator | UnaryOperator;
 
 /** Operators whose right-hand side is a list: `(a, b)` or a list name. */
-export const LIST_OPERATORS: ReadonlySet<string> = new Set(['in', 'intersects', 'pmatch']);
+export const LIST_OPERATORS: ReadonlySet<string> = new Set(['in', 'intersects', 'pmatch', 'iin']);
 /** Operators whose right-hand side must be a number. */
 export const NUMBER_OPERATORS: ReadonlySet<string> = new Set(['<', '<=', '>', '>=']);
 

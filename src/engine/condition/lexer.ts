@@ -4,7 +4,7 @@
  * depending on where it stands), so the parser asks for the token kind it
  * expects next instead of consuming a token stream.
  */
-import { ConditionError, type Origin } from './errors.js';
+import { ConditionError, type Origin } from './condition-error.js';
 
 const BLANK = /[ \t\b\r\n]*/y;
 /** Falco: a field name has at least one dot: `proc.name`, `evt.arg.flags`. */

@@ -5,23 +5,37 @@
  * component-wise: /var/run matches /var/run and /var/run/x, not /var/running).
  */
 import { pathComponents } from '../fields/path-facts.js';
+import { anchored, type Matcher } from './regex.js';
 
 export { pathComponents };
 
-/** fnmatch-style glob -> anchored RegExp: * ? [abc] [!a-z] [^a-z], backslash escapes. */
-export function globToRegExp(pattern: string, ignoreCase: boolean): RegExp {
+/**
+ * fnmatch-style glob -> a matcher on the whole string: * ? [abc] [!a-z] [^a-z],
+ * backslash escapes. Translated to RE2 (linear time in the subject, however many
+ * stars the pattern has), with its longest literal run tested first.
+ */
+export function globMatcher(pattern: string, ignoreCase: boolean): Matcher {
   let re = '';
+  let run = '';
+  let literal = '';
+  const endRun = (): void => {
+    if (run.length > literal.length) literal = run;
+    run = '';
+  };
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern[i];
     if (c === '*') {
       while (pattern[i + 1] === '*') i++;
-      re += '[\\s\\S]*';
+      re += '(?s:.*)';
+      endRun();
     } else if (c === '?') {
-      re += '[\\s\\S]';
+      re += '(?s:.)';
+      endRun();
     } else if (c === '[') {
       const close = classEnd(pattern, i);
       if (close < 0) {
         re += '\\[';
+        run += c;
         continue;
       }
       let body = pattern.slice(i + 1, close);
@@ -30,16 +44,18 @@ export function globToRegExp(pattern: string, ignoreCase: boolean): RegExp {
         negate = true;
         body = body.slice(1);
       }
-      const escaped = body.replace(/[\\\]^]/g, (m) => `\\${m}`);
+      const escaped = body.replace(/[\\\]^[]/g, (m) => `\\${m}`);
       re += `[${negate ? '^' : ''}${escaped}]`;
+      endRun();
       i = close;
-    } else if (c === '\\' && i + 1 < pattern.length) {
-      re += escapeRegExp(pattern[++i]);
     } else {
-      re += escapeRegExp(c);
+      const ch = c === '\\' && i + 1 < pattern.length ? pattern[++i] : c;
+      re += escapeRegExp(ch);
+      run += ch;
     }
   }
-  return new RegExp(`^${re}$`, ignoreCase ? 'i' : '');
+  endRun();
+  return anchored(`^${re}$`, ignoreCase ? 'i' : '', ignoreCase ? undefined : literal);
 }
 
 /** Index of the ']' closing a class opened at `open` (a leading ']' is literal), or -1. */

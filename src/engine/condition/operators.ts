@@ -4,10 +4,10 @@
  * predicate (value => boolean) an operator and its constant compile to.
  * A field with no value never reaches a predicate: the comparison is false.
  */
-import type { FieldType, FieldValue } from '../fields/types.js';
+import type { FieldType, FieldValue } from '../fields/field-types.js';
 import { canonicalIp, parseNet } from '../fields/ip.js';
 import type { BinaryOperator, Operator } from './ast.js';
-import { globToRegExp, pathPrefixMatcher } from './matchers.js';
+import { globMatcher, pathPrefixMatcher } from './matchers.js';
 import { compileRegex } from './regex.js';
 
 export type Predicate = ((v: FieldValue) => boolean) & {
@@ -39,6 +39,10 @@ const STRING_ONLY: readonly Operator[] = [
   'iglob',
   'regex',
   'pmatch',
+  'iequals',
+  'istartswith',
+  'iendswith',
+  'iin',
 ];
 
 /** null when `op` applies to `type`; otherwise why not (Falco's flt_is_comparable, naming the field). */
@@ -49,9 +53,9 @@ export function operatorRefusal(op: Operator, type: FieldType, field: string): s
       : `list field '${field}' only supports operators 'exists', 'in' and 'intersects'`;
   }
   if (EQUALITY.includes(op)) return null;
-  // Strings order by strcmp, as in Falco. bcontains/bstartswith: Falco keeps them for byte
-  // buffers; vigil has none, so they apply to the UTF-8 bytes of strings.
-  if (type === 'string') return null;
+  // Strings order by strcmp, as in Falco. bcontains/bstartswith: on byte buffers (evt.buffer) the
+  // bytes themselves; on strings, their UTF-8 bytes.
+  if (type === 'string' || type === 'bytebuf') return null;
   if (NUMERIC.has(type)) {
     return STRING_ONLY.includes(op) ? `'${op}' operator not supported for numeric field '${field}'` : null;
   }
@@ -67,6 +71,7 @@ export function parseConstant(text: string, type: FieldType, field: string): Con
   switch (type) {
     case 'string':
     case 'list':
+    case 'bytebuf':
       return text;
     case 'bool':
       if (text === 'true') return true;
@@ -98,10 +103,13 @@ export function parseHexBytes(text: string): Buffer | undefined {
   return /^(?:[0-9a-fA-F]{2})+$/.test(text) ? Buffer.from(text, 'hex') : undefined;
 }
 
-/** Byte-wise contains/startswith on the UTF-8 form of a string. */
-function bytePredicate(op: 'bcontains' | 'bstartswith', needle: Buffer): Predicate {
+/**
+ * Byte-wise contains/startswith: on a byte buffer (one character per byte) the needle's bytes as
+ * characters; on a string, its UTF-8 form.
+ */
+function bytePredicate(op: 'bcontains' | 'bstartswith', needle: Buffer, bytebuf: boolean): Predicate {
   const ascii = needle.every((b) => b < 0x80);
-  if (ascii) {
+  if (ascii || bytebuf) {
     // ASCII bytes occur in UTF-8 only as themselves: compare as text, no allocation.
     const s = needle.toString('latin1');
     return op === 'bcontains' ? (v) => (v as string).includes(s) : (v) => (v as string).startsWith(s);
@@ -119,7 +127,7 @@ function bytePredicate(op: 'bcontains' | 'bstartswith', needle: Buffer): Predica
  * parsed by parseConstant for the field type; regex/glob/bytes compile here,
  * once. Throws Error(message) for a malformed pattern.
  */
-export function singlePredicate(op: BinaryOperator, c: Constant, raw: string): Predicate {
+export function singlePredicate(op: BinaryOperator, c: Constant, raw: string, type?: FieldType): Predicate {
   if (typeof c === 'object') {
     const net = c.net;
     if (op === '!=') return (v) => !net.contains(v as string);
@@ -155,16 +163,16 @@ export function singlePredicate(op: BinaryOperator, c: Constant, raw: string): P
       const bytes = parseHexBytes(raw);
       if (bytes === undefined)
         throw new Error(`'${raw}' is not a hex byte string (e.g. 7f454c46) for '${op}'`);
-      return bytePredicate(op, bytes);
+      return bytePredicate(op, bytes, type === 'bytebuf');
     }
     case 'glob':
     case 'iglob': {
-      const re = globToRegExp(c as string, op === 'iglob');
-      return (v) => re.test(v as string);
+      const match = globMatcher(c as string, op === 'iglob');
+      return (v) => match(v as string);
     }
     case 'regex': {
-      const re = compileRegex(c as string);
-      return (v) => re.test(v as string);
+      const match = compileRegex(c as string);
+      return (v) => match(v as string);
     }
     default:
       throw new Error(`operator '${op}' takes a list`);
@@ -211,7 +219,7 @@ export function dynamicCompare(op: BinaryOperator, type: FieldType, a: FieldValu
       return (a as string).startsWith(b as string);
     case 'glob':
     case 'iglob':
-      return globToRegExp(b as string, op === 'iglob').test(a as string);
+      return globMatcher(b as string, op === 'iglob')(a as string);
     default:
       return singlePredicate(op, b as string | number | boolean, String(b))(a);
   }

@@ -43,11 +43,19 @@ const MATCHING: ReadonlySet<string> = new Set([
   'glob',
   'iglob',
   'regex',
+  'iequals',
+  'istartswith',
+  'iendswith',
+  'iin',
 ]);
 
 const OP_COST: Readonly<Record<string, number>> = {
   pmatch: 2,
-  icontains: 3,
+  icontains: 2,
+  iequals: 2,
+  istartswith: 2,
+  iendswith: 2,
+  iin: 2,
   glob: 5,
   iglob: 5,
   regex: 5,

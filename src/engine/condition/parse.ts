@@ -32,7 +32,7 @@ import {
   type ValExpr,
   type ValueExpr,
 } from './ast.js';
-import type { Origin } from './errors.js';
+import type { Origin } from './condition-error.js';
 import { Scanner, type Token } from './lexer.js';
 
 /** Nesting limit (parentheses and `not`), as Falco's parser has one: deep input must not blow the stack. */

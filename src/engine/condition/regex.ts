@@ -1,92 +1,36 @@
 /**
- * The `regex` operator. Falco matches with RE2 (whole string, linear time);
- * vigil uses JavaScript's RegExp, so two things are done at compile time:
- *  - RE2 spellings JS lacks are translated: `(?P<name>`, leading inline flags
- *    `(?i)` `(?s)` `(?m)`, `\A` and `\z`;
- *  - patterns repeating without bound a group that itself repeats (`(a+)+`,
- *    `(x*y)*`), the ones that make a backtracking engine take exponential time on
- *    crafted input, are refused:
- *    event data is attacker-controlled, and RE2 would not have that risk.
+ * The `regex` operator, as Falco has it: RE2 (the `re2` package, Google's
+ * engine), matched against the whole string. RE2 runs in time linear in the
+ * subject whatever the pattern, so an attacker who controls the matched value
+ * (arguments, environment, paths) cannot make a rule slow; constructs that
+ * need backtracking (backreferences, lookaround) do not exist in its syntax and
+ * are refused when the rule loads.
  */
+import RE2 from 're2';
+import { requiredLiteral } from './regex-literal.js';
 
-/** Throws Error(message) for a malformed or unsafe pattern. */
-export function compileRegex(pattern: string): RegExp {
-  let body = pattern;
-  let flags = '';
-  const inline = /^\(\?([ims]+)\)/.exec(body);
-  if (inline) {
-    flags = [...new Set(inline[1])].join('');
-    body = body.slice(inline[0].length);
-  }
-  body = body
-    .replace(/\(\?P</g, '(?<')
-    .replace(/\\A/g, '^')
-    .replace(/\\z/g, '$');
-  let re: RegExp;
+/** A compiled pattern: true when the whole string matches. */
+export type Matcher = (s: string) => boolean;
+
+/** Throws Error(message) for a pattern RE2 refuses. */
+export function compileRegex(pattern: string): Matcher {
+  // Compiled alone first: the error names the rule's own text, and a pattern that only
+  // balances inside the anchoring group below (`a)|(b`) is refused rather than re-read.
   try {
-    re = new RegExp(`^(?:${body})$`, flags);
+    new RE2(pattern, 'u');
   } catch (e) {
-    const why = (e as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '');
-    throw new Error(`invalid regex '${pattern}': ${why}`, { cause: e });
+    throw new Error(`invalid regex '${pattern}': ${(e as Error).message}`, { cause: e });
   }
-  if (nestedQuantifier(body)) {
-    throw new Error(`regex '${pattern}' nests quantifiers (like (a+)+), which can take exponential time`);
-  }
-  return re;
+  return anchored(`^(?:${pattern})$`, '', requiredLiteral(pattern));
 }
 
-/** A quantifier that repeats (`*`, `+`, `{2}`, `{1,}`...); `?`, `{0,1}` and `{1}` do not. */
-const QUANTIFIER = /^(?:[*+?]|\{(\d+)(,(\d*))?\})\??/;
-function repeats(q: RegExpExecArray): boolean {
-  if (q[0][0] === '?') return false;
-  if (q[1] === undefined) return true;
-  const max = q[2] === undefined ? Number(q[1]) : q[3] === '' ? Infinity : Number(q[3]);
-  return max > 1;
-}
-
-function unbounded(q: RegExpExecArray): boolean {
-  return q[1] === undefined || (q[2] !== undefined && q[3] === '');
-}
-
-/** True when a repeated group contains a repeated item (star height above one). */
-function nestedQuantifier(p: string): boolean {
-  // For each open group: whether a repeating quantifier occurred inside it.
-  const stack: boolean[] = [];
-  let inner = false;
-  for (let i = 0; i < p.length; i++) {
-    const c = p[i];
-    if (c === '\\') {
-      i++;
-      continue;
-    }
-    if (c === '[') {
-      // Skip a character class: quantifier characters inside it are literal.
-      i++;
-      if (p[i] === '^') i++;
-      if (p[i] === ']') i++;
-      while (i < p.length && p[i] !== ']') i += p[i] === '\\' ? 2 : 1;
-      continue;
-    }
-    if (c === '(') {
-      stack.push(inner);
-      inner = false;
-      // `(?:`, `(?<name>`, `(?=`: the `?` is a group modifier, not a quantifier.
-      if (p[i + 1] === '?') i++;
-      continue;
-    }
-    if (c === ')') {
-      const groupRepeats: boolean = inner;
-      inner = (stack.pop() ?? false) || groupRepeats;
-      const q = QUANTIFIER.exec(p.slice(i + 1));
-      if (q !== null && repeats(q)) {
-        // A bounded outer count ({3}) stays polynomial; unbounded over unbounded does not.
-        if (groupRepeats && unbounded(q)) return true;
-        inner = true;
-      }
-      continue;
-    }
-    const q = QUANTIFIER.exec(p.slice(i));
-    if (q !== null && repeats(q)) inner = true;
-  }
-  return false;
+/**
+ * An RE2 for an already translated, anchored source (glob patterns), with a
+ * substring every match contains tested first: `includes` costs far less than
+ * the call into RE2, and most values lack the literal.
+ */
+export function anchored(source: string, flags: '' | 'i', literal: string | undefined): Matcher {
+  const re = new RE2(source, `u${flags}`);
+  if (literal === undefined || literal === '') return (s) => re.test(s);
+  return (s) => s.includes(literal) && re.test(s);
 }

@@ -3,7 +3,7 @@
  * returns a FieldDef; nothing here knows a particular field.
  */
 import type { VigilEvent } from '../../event/types.js';
-import type { FieldDef, FieldType, FieldValue, Getter } from './types.js';
+import type { FieldDef, FieldType, FieldValue, Getter } from './field-types.js';
 
 const noValue: Getter = () => undefined;
 

@@ -2,14 +2,35 @@
  * docs/fields.md, rendered from the registry (scripts/gen-fields-doc.ts
  * writes it; a test fails when the committed file is stale).
  */
+import { EVENT_ROWS } from '../../event/table.js';
 import { FIELD_CLASSES } from './registry.js';
-import type { FieldDef } from './types.js';
+import type { FieldDef } from './field-types.js';
 
 function argColumn(def: FieldDef): string {
   if (def.arg === 'none') return '';
   const example = def.arg === 'index' ? 'N' : 'NAME';
   return def.argRequired ? `[${example}] required` : `[${example}] optional`;
 }
+
+/** Every condition operator: Falco's, and vigil's case-insensitive forms (used by Sigma rules). */
+const OPERATORS: readonly [string, string, string][] = [
+  ['=, ==, !=', 'equality (numbers, strings, addresses; a network for ipnet fields)', 'proc.name = bash'],
+  ['<, <=, >, >=', 'order (numbers; strings by code unit)', 'fd.sport < 1024'],
+  ['contains, startswith, endswith', 'substring, prefix, suffix', 'fd.name startswith /etc/'],
+  [
+    'in, intersects',
+    'membership in a list (list fields: all / some of their values)',
+    'proc.name in (sh, bash)',
+  ],
+  ['pmatch', 'path prefixes, by whole components', 'fd.name pmatch (/etc, /usr/lib)'],
+  ['glob', 'fnmatch pattern on the whole value (`*` also crosses `/`)', 'fd.name glob /home/*/.ssh/*'],
+  ['regex', 'RE2 pattern on the whole value', "proc.args regex '.*-e .*sh'"],
+  ['bcontains, bstartswith', 'bytes given in hex, in the UTF-8 value', 'proc.args bcontains 7f454c46'],
+  ['exists', 'the field has a value', 'proc.env[LD_PRELOAD] exists'],
+  ['icontains, iglob', 'contains, glob ignoring case (Falco)', 'proc.cmdline icontains Secret'],
+  ['iequals, iin', '=, in ignoring case (vigil)', 'proc.exepath iin (/bin/SH, /bin/bash)'],
+  ['istartswith, iendswith', 'startswith, endswith ignoring case (vigil)', 'proc.exepath iendswith /CURL'],
+];
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/<NA>/g, '`<NA>`');
 
@@ -24,6 +45,29 @@ export function renderFieldsDoc(): string {
     'name them load, but never have a value on a vigil host. vigil emits syscall exit events only:',
     '`evt.dir` is always `<`. Times render in UTC.',
     '',
+    '**Files by identity.** `fd.name` of a successful open is the path of the file the kernel opened,',
+    "walked from its dentry through its mounts up to the process's root: symlinks, `..`, bind mounts and",
+    '`/proc/PID/root` are resolved as the kernel resolved them. A file a rule names by exact path',
+    '(`fd.name = /etc/shadow`, `fd.name in (shadow_files)`) is known by device and inode as well, and',
+    'named by that path whatever hard link, bind mount or file handle reached it. `fd.nameraw` is the',
+    'path the process passed (`open_by_handle_at` and io_uring pass none: then it is `fd.name`). A failed',
+    'open is named by its path resolved lexically against its directory.',
+    '',
+    '**io_uring.** Opens submitted through io_uring (`IORING_OP_OPENAT`, `IORING_OP_OPENAT2`) are',
+    '`openat` and `openat2` events, reported when they complete, with `fd.is_io_uring = true`; an open',
+    'into a fixed-file slot is not seen. Setting up a ring is an event of its own, `io_uring_setup`',
+    '(`evt.arg.entries`, `evt.arg.flags`), so a rule can alert on io_uring use by unexpected programs.',
+    'Other io_uring operations (connect, accept, send, read, write...) are not seen.',
+    '',
+    '## Operators',
+    '',
+    '| operator | compares | example |',
+    '| --- | --- | --- |',
+    ...OPERATORS.map(([op, what, ex]) => `| \`${op}\` | ${cell(what)} | \`${cell(ex)}\` |`),
+    '',
+    'The case-insensitive operators lower the constant once when the rule loads and the field value',
+    'once per event (shared by every rule reading the field), then compare as their case-sensitive twins.',
+    '',
   ];
   for (const c of FIELD_CLASSES) {
     out.push(`## ${c.name}`, '', '| field | type | argument | description |', '| --- | --- | --- | --- |');
@@ -32,5 +76,24 @@ export function renderFieldsDoc(): string {
     }
     out.push('');
   }
+  out.push(...eventTypesSection());
   return out.join('\n');
+}
+
+/** Every evt.type vigil reports and the evt.arg.* names its events carry (src/event/table.ts). */
+function eventTypesSection(): string[] {
+  const out = [
+    '## Event types and their arguments',
+    '',
+    'Each `evt.type` vigil reports, and the `evt.arg.NAME` names its events carry (`evt.arg[N]` counts',
+    'in this order). For example `evt.type = utimensat and evt.arg.mtime != now` is a call that set',
+    'an explicit modification time.',
+    '',
+    '| evt.type | arguments |',
+    '| --- | --- |',
+  ];
+  const rows = [...EVENT_ROWS].sort((a, b) => a.type.localeCompare(b.type));
+  for (const r of rows) out.push(`| \`${r.type}\` | ${r.args.map((a) => `\`${a}\``).join(', ')} |`);
+  out.push('');
+  return out;
 }

@@ -4,9 +4,10 @@
  */
 import { constants } from 'node:os';
 import { hostname } from 'node:os';
+import { OPEN_EVENT_TYPES } from '../../event/table.js';
 import type { VigilEvent } from '../../event/types.js';
 import { keyed, lastInput, plain, unavailable } from './define.js';
-import type { FieldDef, Getter } from './types.js';
+import type { FieldDef, Getter } from './field-types.js';
 
 const ERRNO_NAMES = new Map<number, string>();
 for (const [name, num] of Object.entries(constants.errno)) {
@@ -19,7 +20,7 @@ export function resultName(ret: number): string {
   return ERRNO_NAMES.get(-ret) ?? String(ret);
 }
 
-const OPEN_TYPES: ReadonlySet<string> = new Set(['open', 'openat', 'openat2', 'creat']);
+const OPEN_TYPES: ReadonlySet<string> = new Set(OPEN_EVENT_TYPES);
 const O_ACCMODE = 3;
 const O_WRONLY = 1;
 const O_RDWR = 2;
@@ -132,6 +133,12 @@ export const EVT_FIELDS: FieldDef[] = [
   plain('evt.hostname', 'string', 'Host name of the machine running vigil', () => HOSTNAME),
   plain('evt.args', 'string', 'All arguments, rendered as name=value separated by spaces', argsText),
   plain('evt.info', 'string', 'Same as evt.args for syscall events', argsText),
+  plain(
+    'evt.buffer',
+    'bytebuf',
+    "The first bytes of a sendto's or recvfrom's data (at most sensors.snaplen); copied by the kernel only for the event types a loaded rule reads it on. Outputs print other than printable ASCII as '.'",
+    (ev) => ev.buffer,
+  ),
   keyed(
     'evt.arg',
     'string',

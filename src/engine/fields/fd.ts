@@ -9,7 +9,7 @@ import type { FdInfo, FdType, VigilEvent } from '../../event/types.js';
 import { indexed, plain } from './define.js';
 import { domainsOf, watchDomain } from './domains.js';
 import { pathDirectory, pathFilename } from './path-facts.js';
-import type { FieldDef, FieldType, Getter } from './types.js';
+import type { FieldDef, FieldType, Getter } from './field-types.js';
 
 const TYPE_CHARS: Record<FdType, string> = {
   file: 'f',
@@ -116,13 +116,13 @@ export const FD_FIELDS: FieldDef[] = [
   plain(
     'fd.name',
     'string',
-    'Full name: the absolute path of a file, "cip:cport->sip:sport" for a socket',
+    'Full name: the real path of a file opened (resolved by the kernel: symlinks, bind mounts, /proc/PID/root; a file a rule names exactly, by that name), "cip:cport->sip:sport" for a socket',
     ofFd((fd) => fd.name),
   ),
   plain(
     'fd.nameraw',
     'string',
-    'The path as the process passed it, before resolution',
+    'The path as the process passed it, before resolution (no path passed, as with open_by_handle_at or io_uring: fd.name)',
     ofFd((fd) => fd.nameraw ?? fd.name),
   ),
   plain('fd.directory', 'string', 'Directory of a file (a directory fd: itself)', ofFd(directoryOf)),
@@ -130,8 +130,20 @@ export const FD_FIELDS: FieldDef[] = [
   plain(
     'fd.ino',
     'uint64',
-    'Inode of the file',
+    'Inode of the file opened (open family, on success)',
     ofFd((fd) => fd.ino),
+  ),
+  plain(
+    'fd.dev',
+    'uint64',
+    "Device of the file opened, as stat(2)'s st_dev (open family, on success)",
+    ofFd((fd) => fd.dev),
+  ),
+  plain(
+    'fd.is_io_uring',
+    'bool',
+    'true when the file was opened through io_uring (IORING_OP_OPENAT/OPENAT2)',
+    ofFd((fd) => fd.io_uring === true),
   ),
   plain('fd.cip', 'ipaddr', 'Client IP address', ofSocket(clientIp)),
   plain('fd.sip', 'ipaddr', 'Server IP address', ofSocket(serverIp)),

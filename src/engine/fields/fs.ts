@@ -4,7 +4,7 @@
  */
 import type { FdInfo } from '../../event/types.js';
 import { plain } from './define.js';
-import type { FieldDef, Getter } from './types.js';
+import type { FieldDef, Getter } from './field-types.js';
 
 const first =
   (read: (fd: FdInfo) => string | undefined): Getter =>

@@ -1,4 +1,4 @@
-export type { ArgKind, FieldDef, FieldType, FieldValue, Getter } from './types.js';
+export type { ArgKind, FieldDef, FieldType, FieldValue, Getter } from './field-types.js';
 export {
   ALL_FIELDS,
   allFields,

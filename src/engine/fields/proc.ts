@@ -4,6 +4,7 @@
  *   proc.name      ev.proc.name            proc.exepath  ev.proc.exe (full path)
  *   proc.exe       ev.proc.args[0] (Falco: argv[0], not the path)
  *   proc.args      argv[1..] joined        proc.cmdline  ev.proc.cmdline
+ *   proc.argv[N]   ev.proc.args[N]
  *   proc.aname[N]  N=0: the process, N>=1: ev.proc.ancestors[N-1]
  * Without an index, proc.aname / proc.apid / proc.aexe / proc.aexepath /
  * proc.acmdline match if any ancestor (parent and up) matches, as in Falco;
@@ -11,7 +12,7 @@
  */
 import type { Ancestor, VigilEvent } from '../../event/types.js';
 import { indexed, keyed, lastInput, plain, unavailable } from './define.js';
-import type { FieldDef, Getter } from './types.js';
+import type { FieldDef, Getter } from './field-types.js';
 
 const joinArgs = lastInput((args: readonly string[]) => args.slice(1).join(' '));
 const joinAll = lastInput((args: readonly string[]) => args.join(' '));
@@ -98,6 +99,14 @@ export const PROC_FIELDS: FieldDef[] = [
   plain('proc.cmdline', 'string', 'Full command line: name and arguments', (ev) => ev.proc.cmdline),
   plain('proc.exeline', 'string', 'Full command line with argv[0] as first word', (ev) =>
     joinAll(ev.proc.args),
+  ),
+  indexed(
+    'proc.argv',
+    'string',
+    'One command-line argument: [0] is argv[0], [1] the first argument...; without index, matches any argument',
+    false,
+    (index) => (index === undefined ? (ev) => joinAll(ev.proc.args) : (ev) => ev.proc.args[index]),
+    (ev) => ev.proc.args,
   ),
   plain('proc.cmdnargs', 'uint64', 'Number of command-line arguments (argv[0] not counted)', (ev) =>
     Math.max(0, ev.proc.args.length - 1),

@@ -1,6 +1,6 @@
 /**
  * The one field registry: every field name vigil understands, defined once
- * in the class files (evt, proc, thread, user/group, fd, fs, container, k8s).
+ * in the class files (evt, proc, thread, user/group, fd, fs, container, container.mount, k8s).
  *
  *   lookupField(name)            the definition, or undefined
  *   resolveField(name, arg)      definition + validated argument + bound getter
@@ -8,6 +8,7 @@
  *   allFields()                  every definition, in documentation order
  */
 import { CONTAINER_FIELDS } from './container.js';
+import { CONTAINER_MOUNT_FIELDS } from './container-mount.js';
 import { EVT_FIELDS } from './evt.js';
 import { FD_FIELDS } from './fd.js';
 import { FS_FIELDS } from './fs.js';
@@ -15,7 +16,7 @@ import { K8S_FIELDS } from './k8s.js';
 import { PROC_FIELDS } from './proc.js';
 import { TARGET_FIELDS } from './target.js';
 import { THREAD_FIELDS } from './thread.js';
-import type { FieldDef, Getter } from './types.js';
+import type { FieldDef, Getter } from './field-types.js';
 import { USER_FIELDS } from './user.js';
 
 /** Field classes in documentation order. */
@@ -28,6 +29,7 @@ export const FIELD_CLASSES: ReadonlyArray<{ name: string; fields: readonly Field
   { name: 'fd', fields: FD_FIELDS },
   { name: 'fs', fields: FS_FIELDS },
   { name: 'container', fields: CONTAINER_FIELDS },
+  { name: 'container.mount', fields: CONTAINER_MOUNT_FIELDS },
   { name: 'k8s', fields: K8S_FIELDS },
 ];
 

@@ -1,16 +1,17 @@
 /**
  * evt.target.* fields: the process a call was aimed at (kill, tkill, tgkill, pidfd_send_signal,
- * ptrace), as the sensor resolved it (event.target). vigil's own; Falco has no equivalent (its
+ * ptrace; bpf when the map, program or link it names is the agent's), as the sensor resolved it
+ * (event.target). vigil's own; Falco has no equivalent (its
  * evt.arg.pid of kill renders the target's comm).
  */
 import { plain } from './define.js';
-import type { FieldDef } from './types.js';
+import type { FieldDef } from './field-types.js';
 
 export const TARGET_FIELDS: FieldDef[] = [
   plain(
     'evt.target.pid',
     'int64',
-    'Process a signal or ptrace was aimed at (host pid; for a signal, the one the kernel signalled)',
+    'Process a signal or ptrace was aimed at (host pid; for a signal, the one the kernel signalled; for bpf, the agent when the object named is its own)',
     (ev) => ev.target?.pid,
   ),
   plain(
@@ -32,7 +33,7 @@ export const TARGET_FIELDS: FieldDef[] = [
   plain(
     'evt.target.is_agent',
     'bool',
-    'true when the target is the running vigil agent (for a signal to a group or to -1: the agent was among them)',
+    "true when the target is the running vigil agent (for a signal to a group or to -1: the agent was among them; for bpf: the map, program or link named is one of the agent's)",
     (ev) => ev.target?.is_agent ?? false,
   ),
   plain(

@@ -1,6 +1,6 @@
 /** user.* and group.* fields: the credentials of the process, as they were at the event. */
 import { plain } from './define.js';
-import type { FieldDef } from './types.js';
+import type { FieldDef } from './field-types.js';
 
 export const USER_FIELDS: FieldDef[] = [
   plain('user.uid', 'uint64', 'User id', (ev) => ev.user.uid),

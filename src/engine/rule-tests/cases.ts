@@ -6,9 +6,9 @@
  */
 import { readFileSync } from 'node:fs';
 import type { VigilEvent } from '../../event/types.js';
-import { RuleError, RulesetLoadError, type Diagnostic } from '../rules/errors.js';
-import { SourceFile } from '../rules/source.js';
-import { parseYaml, pairOf, YamlSyntaxError, type YNode } from '../rules/yaml-tree.js';
+import { RuleError, RulesetLoadError, type Diagnostic } from '../rules/diagnostics.js';
+import { SourceFile } from '../../yaml/source-file.js';
+import { parseYaml, pairOf, YamlSyntaxError, type YNode } from '../../yaml/yaml-tree.js';
 import { sampleEvent, type DeepPartial } from './sample-event.js';
 
 export interface ExpectedAlert {

@@ -5,7 +5,7 @@
  * replace}` swaps single keys, a rule item with only `enabled` toggles.
  */
 import type { Priority } from '../../event/alert.js';
-import { RuleError, type Diagnostic, type ItemRef } from './errors.js';
+import { RuleError, type Diagnostic, type ItemRef } from './diagnostics.js';
 import type {
   ExceptionDef,
   Item,
@@ -13,11 +13,12 @@ import type {
   Located,
   MacroItem,
   RuleAction,
+  SigmaOrigin,
   RuleItem,
   RuleKey,
 } from './items.js';
-import type { Loc } from './source.js';
-import type { YScalar } from './yaml-tree.js';
+import type { Loc } from '../../yaml/source-file.js';
+import type { YScalar } from '../../yaml/yaml-tree.js';
 
 export interface ListDef {
   name: string;
@@ -51,6 +52,7 @@ export interface RuleDef {
   warnEvttypes: boolean;
   skipIfUnknownFilter: boolean;
   action: RuleAction | undefined;
+  sigma: SigmaOrigin | undefined;
 }
 
 export interface Requirements {
@@ -165,6 +167,7 @@ export class Collector {
           warnEvttypes: f.warn_evttypes ?? true,
           skipIfUnknownFilter: f['skip-if-unknown-filter'] ?? false,
           action: f.action,
+          sigma: f.sigma,
         });
         return;
       }

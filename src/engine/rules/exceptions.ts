@@ -8,10 +8,10 @@
  * unknown field in an exception is reported where it is written.
  */
 import { BINARY_OPERATORS } from '../condition/ast.js';
-import { RuleError, type ItemRef } from './errors.js';
+import { RuleError, type ItemRef } from './diagnostics.js';
 import type { ExceptionDef, ExceptionEntry } from './items.js';
 import type { LocatedText } from './text.js';
-import type { YScalar } from './yaml-tree.js';
+import type { YScalar } from '../../yaml/yaml-tree.js';
 
 const OPERATORS: ReadonlySet<string> = new Set(BINARY_OPERATORS);
 const LIST_COMPS: ReadonlySet<string> = new Set(['in', 'intersects', 'pmatch']);

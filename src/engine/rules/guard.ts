@@ -13,7 +13,7 @@ import {
   unquoteItem,
   type CompileContext,
   type TypedTest,
-} from '../condition/compile.js';
+} from '../condition/compile-condition.js';
 import type { EventType, VigilEvent } from '../../event/types.js';
 import { lookupField } from '../fields/index.js';
 
@@ -97,11 +97,16 @@ const INDEXED_FIELDS: ReadonlySet<string> = new Set([
   'container.image',
 ]);
 
-/** A rule fires only when `field` has one of `values`: the ruleset indexes it by that value. */
+/**
+ * A rule fires only when `field` has one of `values`: the ruleset indexes it by that value. With
+ * `basename`, the values are the lower-cased last path component of the field's value (Sigma's
+ * `Image|endswith: '/curl'` becomes `proc.exepath iendswith "/curl"`: the file name is `curl`).
+ */
 export interface ValueKey {
   kind: 'value';
   field: string;
   values: ReadonlySet<string>;
+  basename?: true;
 }
 
 /**
@@ -150,7 +155,53 @@ export function indexKeyOf(expr: Expr, ctx: CompileContext): IndexKey | undefine
     }
     return { kind: 'value', field, values };
   }
-  return pathKeyOf(expr, ctx);
+  return basenameKeyOf(expr, ctx) ?? pathKeyOf(expr, ctx);
+}
+
+/** Path fields a rule can be indexed by the lower-cased file name of. */
+const BASENAME_FIELDS: ReadonlySet<string> = new Set(['proc.exepath', 'proc.pexepath', 'fd.name']);
+
+/** The lower-cased file name a test on a path field implies, for each of its values; undefined when none. */
+function basenamesOf(e: CheckExpr, ctx: CompileContext): { field: string; names: string[] } | undefined {
+  const f = e.left;
+  if (f.kind !== 'field' || f.arg !== undefined || !BASENAME_FIELDS.has(f.name)) return undefined;
+  let values: string[] | undefined;
+  let suffix = false;
+  if (['=', '==', 'iequals', 'endswith', 'iendswith'].includes(e.op) && e.right?.kind === 'value') {
+    values = [e.right.value];
+    suffix = e.op.endsWith('endswith');
+  } else if (e.op === 'in' || e.op === 'iin') values = itemsOf(e.right, ctx);
+  if (values === undefined || values.length === 0) return undefined;
+  const names: string[] = [];
+  for (const v of values) {
+    const slash = v.lastIndexOf('/');
+    // A suffix names the whole file only from a '/': `endswith "/apt"`, not `endswith "apt"`.
+    if (slash < 0 || slash === v.length - 1 || (suffix && slash !== 0)) return undefined;
+    if (!suffix && !v.startsWith('/')) return undefined;
+    names.push(v.slice(slash + 1).toLowerCase());
+  }
+  return { field: f.name, names };
+}
+
+/** The file names a condition implies for one path field (an `or` of such tests, or one conjunct of an `and`). */
+function basenameNeed(e: Expr, ctx: CompileContext): { field: string; names: string[] } | undefined {
+  return walkNeed(
+    e,
+    ctx,
+    (c) => basenamesOf(c, ctx),
+    (parts) => {
+      const field = parts[0]?.field;
+      if (field === undefined || !parts.every((p) => p.field === field)) return undefined;
+      return { field, names: parts.flatMap((p) => p.names) };
+    },
+  );
+}
+
+function basenameKeyOf(expr: Expr, ctx: CompileContext): ValueKey | undefined {
+  const n = basenameNeed(expr, ctx);
+  return n === undefined
+    ? undefined
+    : { kind: 'value', field: n.field, values: new Set(n.names), basename: true };
 }
 
 /**
@@ -173,7 +224,7 @@ const PATH_FIELDS: ReadonlySet<string> = new Set([
 type Need = Map<string, { name: string; arg: string | undefined; values: string[] }>;
 
 /** Items of a list operand, list names expanded, as the condition module reads them. */
-function itemsOf(r: CheckExpr['right'], ctx: CompileContext): string[] | undefined {
+export function itemsOf(r: CheckExpr['right'], ctx: CompileContext): string[] | undefined {
   if (r?.kind === 'value') {
     const listed = ctx.lists.get(r.value);
     return listed === undefined ? undefined : listed.map(unquoteItem);
@@ -189,62 +240,91 @@ function wholeComponents(s: string): string | undefined {
 }
 
 /**
- * What must hold for `e` to be true, as path prefixes per field (pmatch semantics), or undefined when
- * no such condition is known. `F = v`, `F in (...)`, `F pmatch (...)` and `F startswith s` (the whole
- * components of s) each imply that F's components begin with a prefix's; `and` takes one child's
- * need, `or` the union of all its children's.
+ * What must hold for `e` to be true, as `leaf` reads a comparison, or undefined when nothing is
+ * known: `and` takes one child's need (the first, or the best by `better`), `or` the union
+ * (`union`) of all its children's, `not` none.
  */
-function need(e: Expr, ctx: CompileContext, depth = 0): Need | undefined {
+export function walkNeed<T>(
+  e: Expr,
+  ctx: CompileContext,
+  leaf: (c: CheckExpr) => T | undefined,
+  union: (parts: T[]) => T | undefined,
+  better?: (a: T, b: T) => boolean,
+  depth = 0,
+): T | undefined {
   if (depth > 64) return undefined;
+  const rec = (x: Expr): T | undefined => walkNeed(x, ctx, leaf, union, better, depth + 1);
   switch (e.kind) {
     case 'not':
       return undefined;
     case 'macro': {
       const body = ctx.macros.get(e.name);
-      return body === undefined ? undefined : need(body, ctx, depth + 1);
+      return body === undefined ? undefined : rec(body);
     }
     case 'and': {
+      let best: T | undefined;
       for (const c of e.children) {
-        const n = need(c, ctx, depth + 1);
-        if (n !== undefined) return n;
+        const n = rec(c);
+        if (n === undefined) continue;
+        if (better === undefined) return n;
+        if (best === undefined || better(n, best)) best = n;
       }
-      return undefined;
+      return best;
     }
     case 'or': {
-      const out: Need = new Map();
+      const parts: T[] = [];
       for (const c of e.children) {
-        const n = need(c, ctx, depth + 1);
+        const n = rec(c);
         if (n === undefined) return undefined;
-        for (const [k, v] of n) {
-          const have = out.get(k);
-          if (have) have.values.push(...v.values);
-          else out.set(k, { ...v, values: [...v.values] });
-        }
+        parts.push(n);
       }
-      return out.size > 0 ? out : undefined;
+      return union(parts);
     }
-    case 'check': {
-      const f = e.left;
-      if (f.kind !== 'field' || !PATH_FIELDS.has(f.name.startsWith('evt.arg.') ? 'evt.arg' : f.name)) {
-        return undefined;
-      }
-      const def = lookupField(f.name.startsWith('evt.arg.') ? 'evt.arg' : f.name);
-      if (!def || def.type !== 'string' || !def.available || (def.anyOf && f.arg === undefined))
-        return undefined;
-      let values: string[] | undefined;
-      if ((e.op === '=' || e.op === '==') && e.right?.kind === 'value') values = [e.right.value];
-      else if (e.op === 'in' || e.op === 'pmatch') values = itemsOf(e.right, ctx);
-      else if (e.op === 'startswith' && e.right?.kind === 'value') {
-        const whole = wholeComponents(e.right.value);
-        values = whole === undefined ? undefined : [whole];
-      }
-      // A prefix with no component (`/`) matches every path: no use as an index.
-      if (values === undefined || values.length === 0) return undefined;
-      if (!values.every((v) => v.split('/').some((c) => c !== ''))) return undefined;
-      const key = `${f.name}[${f.arg?.value ?? ''}]`;
-      return new Map([[key, { name: f.name, arg: f.arg?.value, values }]]);
+    case 'check':
+      return leaf(e);
+  }
+}
+
+/**
+ * What must hold for `e` to be true, as path prefixes per field (pmatch semantics). `F = v`,
+ * `F in (...)`, `F pmatch (...)` and `F startswith s` (the whole components of s) each imply that
+ * F's components begin with a prefix's.
+ */
+function need(e: Expr, ctx: CompileContext): Need | undefined {
+  return walkNeed(e, ctx, (c) => pathNeed(c, ctx), unionNeeds);
+}
+
+function unionNeeds(parts: Need[]): Need | undefined {
+  const out: Need = new Map();
+  for (const n of parts) {
+    for (const [k, v] of n) {
+      const have = out.get(k);
+      if (have) have.values.push(...v.values);
+      else out.set(k, { ...v, values: [...v.values] });
     }
   }
+  return out.size > 0 ? out : undefined;
+}
+
+function pathNeed(e: CheckExpr, ctx: CompileContext): Need | undefined {
+  const f = e.left;
+  if (f.kind !== 'field' || !PATH_FIELDS.has(f.name.startsWith('evt.arg.') ? 'evt.arg' : f.name)) {
+    return undefined;
+  }
+  const def = lookupField(f.name.startsWith('evt.arg.') ? 'evt.arg' : f.name);
+  if (!def || def.type !== 'string' || !def.available || (def.anyOf && f.arg === undefined)) return undefined;
+  let values: string[] | undefined;
+  if ((e.op === '=' || e.op === '==') && e.right?.kind === 'value') values = [e.right.value];
+  else if (e.op === 'in' || e.op === 'pmatch') values = itemsOf(e.right, ctx);
+  else if (e.op === 'startswith' && e.right?.kind === 'value') {
+    const whole = wholeComponents(e.right.value);
+    values = whole === undefined ? undefined : [whole];
+  }
+  // A prefix with no component (`/`) matches every path: no use as an index.
+  if (values === undefined || values.length === 0) return undefined;
+  if (!values.every((v) => v.split('/').some((c) => c !== ''))) return undefined;
+  const key = `${f.name}[${f.arg?.value ?? ''}]`;
+  return new Map([[key, { name: f.name, arg: f.arg?.value, values }]]);
 }
 
 /** A rule's path key: the top-level need of its condition, when it has one. */

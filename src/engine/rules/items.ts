@@ -3,8 +3,8 @@
  * later files amend earlier ones. Falco's item kinds plus vigil's `action`.
  */
 import type { Priority } from '../../event/alert.js';
-import type { Loc } from './source.js';
-import type { YNode, YScalar } from './yaml-tree.js';
+import type { Loc } from '../../yaml/source-file.js';
+import type { YNode, YScalar } from '../../yaml/yaml-tree.js';
 
 /** A string value and where it came from (scalars keep offsets for conditions). */
 export interface Located<T> {
@@ -13,6 +13,23 @@ export interface Located<T> {
 }
 
 export type RuleAction = 'kill' | 'deny';
+
+/**
+ * Where a rule converted from Sigma came from (the `sigma` key): the Detection Rule License asks
+ * for attribution, and `status` is what `--min-status` compares.
+ */
+export interface SigmaOrigin {
+  id?: string;
+  status?: string;
+  level?: string;
+  author?: string;
+  license?: string;
+  date?: string;
+  modified?: string;
+  references: string[];
+  /** The Sigma file the rule was converted from. */
+  file?: string;
+}
 
 /** Falco's exception entries: a string or a (nested) list of strings. */
 export type ExceptionEntry =
@@ -71,6 +88,7 @@ export interface RuleFields {
   warn_evttypes?: boolean;
   'skip-if-unknown-filter'?: boolean;
   action?: RuleAction;
+  sigma?: SigmaOrigin;
 }
 
 export interface RuleItem {

@@ -4,7 +4,7 @@
  * items (appends, overrides, references) are the collector's job.
  */
 import { PRIORITIES, type Priority } from '../../event/alert.js';
-import { RuleError, type Diagnostic, type ItemRef } from './errors.js';
+import { RuleError, type Diagnostic, type ItemRef } from './diagnostics.js';
 import {
   RULE_OVERRIDABLE_APPEND,
   RULE_OVERRIDABLE_REPLACE,
@@ -15,9 +15,17 @@ import {
   type RuleFields,
   type RuleItem,
   type RuleKey,
+  type SigmaOrigin,
 } from './items.js';
-import type { SourceFile } from './source.js';
-import { parseYaml, pairOf, YamlSyntaxError, type YMap, type YNode, type YScalar } from './yaml-tree.js';
+import type { SourceFile } from '../../yaml/source-file.js';
+import {
+  parseYaml,
+  pairOf,
+  YamlSyntaxError,
+  type YMap,
+  type YNode,
+  type YScalar,
+} from '../../yaml/yaml-tree.js';
 
 const ITEM_KINDS = ['rule', 'macro', 'list', 'required_engine_version', 'required_plugin_versions'];
 const LIST_KEYS = new Set(['list', 'items', 'append', 'override']);
@@ -40,6 +48,7 @@ const RULE_KEYS = new Set([
   'capture',
   'capture_duration',
   'action',
+  'sigma',
 ]);
 const EXCEPTION_KEYS = new Set(['name', 'fields', 'comps', 'values']);
 const PLUGIN_KEYS = new Set(['name', 'version', 'alternatives']);
@@ -316,6 +325,8 @@ function readRule(map: YMap): RuleItem {
     fields.action = action.text;
   }
   fields.exceptions = readExceptions(map, item, mode);
+  const sigma = readSigmaOrigin(map, item);
+  if (sigma) fields.sigma = sigma;
   return {
     kind: 'rule',
     name: item.name,
@@ -325,6 +336,25 @@ function readRule(map: YMap): RuleItem {
     overrideAppend: ov.overrideAppend as Set<RuleKey>,
     overrideReplace: ov.overrideReplace as Set<RuleKey>,
   };
+}
+
+const SIGMA_KEYS = ['id', 'status', 'level', 'author', 'license', 'date', 'modified', 'file'] as const;
+
+/** vigil's `sigma` key: the origin of a rule converted from Sigma (see SigmaOrigin). */
+function readSigmaOrigin(map: YMap, item: ItemRef): SigmaOrigin | undefined {
+  const pair = pairOf(map, 'sigma');
+  if (!pair) return undefined;
+  const v = pair.value;
+  if (v.kind !== 'map') throw new RuleError(v.loc, item, "Value for key 'sigma' must be a map");
+  checkKeys(v, new Set([...SIGMA_KEYS, 'references']), item, "a rule's sigma key");
+  const origin: SigmaOrigin = {
+    references: (stringSeq(v, 'references', item, false) ?? []).map((r) => r.value),
+  };
+  for (const k of SIGMA_KEYS) {
+    const s = scalarOf(v, k, item, false);
+    if (s) origin[k] = s.text;
+  }
+  return origin;
 }
 
 function readExceptions(map: YMap, item: ItemRef, mode: RuleItem['mode']): ExceptionDef[] | undefined {

@@ -5,9 +5,9 @@
  * assembled text maps back to file:line:col. A LocatedText is the `Origin`
  * handed to parseCondition.
  */
-import type { ItemRef } from './errors.js';
-import type { Loc } from './source.js';
-import type { YScalar } from './yaml-tree.js';
+import type { ItemRef } from './diagnostics.js';
+import type { Loc } from '../../yaml/source-file.js';
+import type { YScalar } from '../../yaml/yaml-tree.js';
 
 interface Piece {
   start: number;

@@ -1,5 +1,5 @@
 /**
- * JSON-lines file, one alert per line, rotated by size (path -> path.1 -> ... -> path.keep).
+ * JSON-lines file, one alert per line (the alert JSON, or an OCSF Detection Finding), rotated by size (path -> path.1 -> ... -> path.keep).
  * Each batch is encoded once and written with write(2) before send() resolves: a batch is
  * acknowledged once the kernel has it, which survives the agent being killed and is what makes
  * the outbox's exactly-once hold here. It is fsynced too only when the store is (`synchronous:
@@ -19,16 +19,19 @@ import {
 } from 'node:fs';
 import { dirname } from 'node:path';
 import type { FileSinkConfig } from '../config.js';
-import type { Delivery, Output } from '../output.js';
-import { DeliveryError } from '../output.js';
+import { ocsfFinding, ocsfSummary } from '../formats/ocsf.js';
+import { VIGIL_VERSION } from '../version.js';
+import { DeliveryError, type Delivery, type Sink } from '../sink.js';
 
-export class FileSink implements Output {
+export class FileSink implements Sink {
   private readonly path: string;
   private readonly maxBytes: number;
   private readonly keep: number;
+  /** Lines are OCSF Detection Findings instead of the alert JSON. */
+  private readonly ocsf: boolean;
   private fd?: number;
   private size = 0;
-  /** Reused for every batch (written synchronously): a fresh 1.5 MB buffer per batch cost page faults. */
+  /** Reused for every batch (written synchronously): a fresh buffer per batch costs page faults. */
   private out = Buffer.allocUnsafeSlow(64 * 1024);
 
   constructor(
@@ -38,6 +41,7 @@ export class FileSink implements Output {
     this.path = cfg.path;
     this.maxBytes = cfg.max_bytes ?? 100 * 1024 * 1024;
     this.keep = Math.max(1, cfg.keep ?? 5);
+    this.ocsf = cfg.format === 'ocsf';
   }
 
   async send(d: Delivery): Promise<void> {
@@ -95,14 +99,18 @@ export class FileSink implements Output {
   /**
    * The batch as JSON lines in this.out. Packed alerts are copied as bytes; other lines are
    * written into the buffer in place: joining a thousand 1.5 KB strings and encoding the result
-   * costs about ten times more in V8.
+   * costs far more in V8.
    */
   private encodeLines(d: Delivery): Buffer {
     const lines = new Array<string | Uint8Array>(d.items.length);
     let bytes = 0;
     for (let i = 0; i < d.items.length; i++) {
       const it = d.items[i];
-      const line = it.bytes ?? it.json ?? JSON.stringify(it.alert ?? { vigil_summary: it.summary });
+      const line = this.ocsf
+        ? JSON.stringify(
+            it.alert ? ocsfFinding(it.alert, VIGIL_VERSION) : ocsfSummary(it.summary, VIGIL_VERSION),
+          )
+        : (it.bytes ?? it.json ?? JSON.stringify(it.alert ?? { vigil_summary: it.summary }));
       lines[i] = line;
       bytes += (typeof line === 'string' ? Buffer.byteLength(line) : line.length) + 1;
     }

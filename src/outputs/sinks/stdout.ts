@@ -5,13 +5,13 @@
  */
 import pino from 'pino';
 import type { StdoutSinkConfig } from '../config.js';
-import { alertLine, summaryLine } from '../format-text.js';
-import type { Delivery, Output } from '../output.js';
-import type { SinkContext } from './index.js';
+import { alertLine, summaryLine } from '../formats/alert-text.js';
+import type { Delivery, Sink } from '../sink.js';
+import type { SinkContext } from './sink-factory.js';
 
 const MAX_BUFFERED = 16 * 1024 * 1024;
 
-export class StdoutSink implements Output {
+export class StdoutSink implements Sink {
   private readonly dest: ReturnType<typeof pino.destination>;
   private readonly json: boolean;
   private readonly color: boolean;

@@ -1,4 +1,4 @@
-/** Realistic alerts for output tests: the alert JSON of DESIGN.md, numbered so order can be checked. */
+/** Realistic alerts for output tests: the alert JSON of docs/architecture.md, numbered so order can be checked. */
 import type { Alert, Priority } from '../../../src/event/alert.js';
 import { sampleEvent } from '../../../src/engine/rule-tests/sample-event.js';
 

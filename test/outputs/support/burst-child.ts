@@ -2,28 +2,25 @@
  * The pipeline in a child process, for the kill -9 test. `burst`: submits COUNT alerts in small
  * chunks (as detection would, turn after turn) and prints `committed N` after each chunk, once
  * those alerts are in SQLite. `resume`: opens the same outputs, submits nothing, waits until the
- * sink owes nothing, prints `done`.
+ * sink owes nothing, prints `done`. The sink: HTTP, or NATS JetStream for a `nats://` URL.
  * Usage: node --import tsx burst-child.ts burst|resume DB URL [COUNT]
  */
 import { writeSync } from 'node:fs';
 import pino from 'pino';
-import { openOutputs } from '../../../src/outputs/index.js';
+import { openOutputs, type SinkConfig } from '../../../src/outputs/index.js';
 import { makeAlert } from './alerts.js';
 
 const [mode, db, url, countArg] = process.argv.slice(2);
+const common = {
+  name: 'siem',
+  batch: { max_size: 100, max_wait_ms: 0 },
+  retry: { initial_ms: 50, max_ms: 200 },
+};
+const sink: SinkConfig = url.startsWith('nats://')
+  ? { type: 'nats', servers: [url], ...common }
+  : { type: 'http', url, ...common };
 const out = await openOutputs(
-  {
-    store: { path: db },
-    sinks: [
-      {
-        type: 'http',
-        name: 'siem',
-        url,
-        batch: { max_size: 100, max_wait_ms: 0 },
-        retry: { initial_ms: 50, max_ms: 200 },
-      },
-    ],
-  },
+  { store: { path: db }, sinks: [sink] },
   pino({ level: 'warn' }, pino.destination(2)),
 );
 const say = (s: string): void => void writeSync(1, `${s}\n`);

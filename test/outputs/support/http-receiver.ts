@@ -8,6 +8,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface Received {
+  /** When it arrived (ms epoch). */
+  at: number;
   method: string;
   url: string;
   headers: http.IncomingHttpHeaders;
@@ -24,7 +26,10 @@ export interface Receiver {
 }
 
 export async function startReceiver(
-  respond: (req: Received) => { status: number; body?: string } = () => ({ status: 200, body: 'ok' }),
+  respond: (req: Received) => { status: number; body?: string; headers?: Record<string, string> } = () => ({
+    status: 200,
+    body: 'ok',
+  }),
   opts: { idempotent?: boolean } = {},
 ): Promise<Receiver> {
   const requests: Received[] = [];
@@ -49,6 +54,7 @@ export async function startReceiver(
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const r: Received = {
+        at: Date.now(),
         method: req.method ?? '',
         url: req.url ?? '',
         headers: req.headers,
@@ -65,7 +71,7 @@ export async function startReceiver(
         requests.push(r);
         if (opts.idempotent && typeof key === 'string') seenKeys.add(key);
       }
-      res.writeHead(out.status, { 'content-type': 'application/json' }).end(out.body ?? '');
+      res.writeHead(out.status, { 'content-type': 'application/json', ...out.headers }).end(out.body ?? '');
       for (const w of waiters.splice(0)) {
         if (w.pred(requests)) w.resolve();
         else waiters.push(w);

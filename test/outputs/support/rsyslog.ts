@@ -32,8 +32,17 @@ export interface ReceivedSyslog {
 
 const SEP = '\u001f';
 
-export async function startRsyslog(dir: string, certs: TestCerts): Promise<Rsyslog> {
-  const [udpPort, tcpPort, tlsPort] = [await freePort(), await freePort(), await freePort()];
+/** `ports`: listen where a stopped rsyslog did (a restart); default: free ports. */
+export async function startRsyslog(
+  dir: string,
+  certs: TestCerts,
+  ports?: Pick<Rsyslog, 'udpPort' | 'tcpPort' | 'tlsPort'>,
+): Promise<Rsyslog> {
+  const { udpPort, tcpPort, tlsPort } = ports ?? {
+    udpPort: await freePort(),
+    tcpPort: await freePort(),
+    tlsPort: await freePort(),
+  };
   mkdirSync(join(dir, 'work'), { recursive: true });
   const out = join(dir, 'received.log');
   const conf = join(dir, 'rsyslog.conf');

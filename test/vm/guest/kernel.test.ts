@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { release } from 'node:os';
-import { probeKernelFeatures } from '../../../src/sensor/kernel-features.js';
+import { probeKernelFeatures } from '../../../src/kernel/kernel-features.js';
 import { formatReport } from '../../../src/cli/doctor.js';
 import { guestSeries, requireGuest } from './guest.js';
 

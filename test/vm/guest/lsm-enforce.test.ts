@@ -7,7 +7,7 @@
  *   unlink   EPERM, rename EPERM: the file is still there
  *   connect  EPERM to the denied port, another port connects
  *   agent    SIGKILL, SIGTERM and ptrace from another root process refused; its enforcing
- *            programs' links cannot be detached
+ *            programs' links and the sensor's cannot be detached, its policy maps not written
  * Each denial raises exactly one alert of its rule, action `denied`, enforcement `kernel`, with
  * the process that tried; monitor mode lets everything through with `would-deny` alerts.
  */
@@ -281,6 +281,47 @@ describe('vigil run --enforce with BPF LSM', () => {
     const again = await attempts();
     assert.equal(again.connect_denied, EPERM);
     assert.equal(agent.running, true);
+  });
+
+  test("the sensor's links and the policy maps cannot be changed by another root process", async (t) => {
+    if (!requireGuest(t)) return;
+    assert.ok(agent, 'the agent of the test before runs');
+    const links = JSON.parse(execFileSync(bpftool, ['link', 'show', '-j'], { encoding: 'utf8' })) as {
+      id: number;
+      type: string;
+    }[];
+    // tp_btf links are the sensor's (sched_process_exec...): nothing else attaches any here.
+    const sensorLink = links.find((l) => l.type === 'tracing');
+    assert.ok(sensorLink, `a tracing link of the sensor: ${JSON.stringify(links)}`);
+    const detach = spawnSync(bpftool, ['link', 'detach', 'id', String(sensorLink.id)], { encoding: 'utf8' });
+    assert.notEqual(detach.status, 0, 'bpftool link detach of a sensor link fails');
+    assert.match(detach.stderr, /not permitted/i);
+    const d = await agent.alertFor('vigil agent protected', detach.pid, 'bpf', ALERT_MS);
+    assert.equal(d.action, 'denied');
+
+    const maps = JSON.parse(execFileSync(bpftool, ['map', 'show', '-j'], { encoding: 'utf8' })) as {
+      id: number;
+      name?: string;
+      bytes_value: number;
+    }[];
+    const cfg = maps.find((m) => m.name === 'vg_enf_cfg');
+    assert.ok(cfg, 'the policy config map is listed (reading stays allowed)');
+    // A value of the map's own size: the write must fail for its writer, not for its length.
+    const zeros = Array<string>(cfg.bytes_value).fill('0');
+    const update = spawnSync(
+      bpftool,
+      ['map', 'update', 'id', String(cfg.id), 'key', '0', '0', '0', '0', 'value', ...zeros],
+      { encoding: 'utf8' },
+    );
+    assert.notEqual(update.status, 0, 'bpftool map update of the policy fails');
+    assert.match(update.stderr, /not permitted/i);
+    const p = await agent.alertFor('vigil agent protected', update.pid, 'bpf', ALERT_MS);
+    assert.equal(p.event.rawargs.cmd, 2, 'BPF_MAP_UPDATE_ELEM');
+    const tamper = await agent.alertFor('Agent tampering', update.pid, 'bpf', ALERT_MS);
+    assert.equal(tamper.event.ret, -EPERM, 'the tampering alert says it was refused');
+    // Still enforcing with the policy as it was.
+    const again = await attempts();
+    assert.equal(again.connect_denied, EPERM);
   });
 
   test('stopped by its parent, it leaves nothing attached', async (t) => {

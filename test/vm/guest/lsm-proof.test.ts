@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BpfObject } from '../../../src/sensor/bpf-object.js';
+import { BpfObject } from '../../../src/kernel/bpf-object.js';
 import { kernelDev, repoPath, requireGuest } from './guest.js';
 
 const FIXTURE = repoPath('build', 'vm', 'lsm-deny.bpf.o');

@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
-import { mounts } from '../../../src/sensor/kernel-features.js';
+import { mounts } from '../../../src/kernel/mounts.js';
 import { guestSeries, repoPath, requireGuest } from './guest.js';
 import { programSet } from './program-set.js';
 

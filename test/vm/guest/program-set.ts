@@ -3,7 +3,7 @@
  * feature detection would: load everything; when the load fails, libbpf names the program that
  * failed, which is switched off (autoload) before trying again; then attach each loaded program.
  */
-import { BpfObject, type BpfError } from '../../../src/sensor/bpf-object.js';
+import { BpfObject, type BpfError } from '../../../src/kernel/bpf-object.js';
 
 export interface ProgramSet {
   /** Every program of the object. */
