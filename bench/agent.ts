@@ -27,7 +27,10 @@ export interface Agent {
 }
 
 export interface AgentOptions {
-  /** Extra config YAML (the sensors/outputs sections); metrics off unless given. */
+  /**
+   * Extra config YAML (the sensors/outputs sections); metrics off unless given. Repeats are never
+   * folded (engine.repeat_burst 0): the benches measure every alert's path.
+   */
   configYaml?: string;
   args?: string[];
 }
@@ -48,7 +51,8 @@ function cliCommand(): string[] {
 export async function startAgent(opts: AgentOptions = {}): Promise<Agent> {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-agent-'));
   const config = join(dir, 'vigil.yaml');
-  writeFileSync(config, opts.configYaml ?? 'metrics:\n  enabled: false\n');
+  const noFold = 'engine:\n  repeat_burst: 0\n';
+  writeFileSync(config, noFold + (opts.configYaml ?? 'metrics:\n  enabled: false\n'));
   chmodSync(config, 0o600);
   const args = [...cliCommand(), 'run', '--json', '--config', config, '--db', join(dir, 'alerts.db')];
   const child = spawn(process.execPath, [...args, ...(opts.args ?? [])], {

@@ -63,7 +63,10 @@ export class Agent {
   private ops: OpsServer | undefined;
   private drops: DropWatch | undefined;
   private reloader: RuleReloader | undefined;
+  /** Repeats of 'Agent tampering' by one process and call. */
   private readonly tamperFold: RepeatFold;
+  /** Repeats of any other rule by one user and program (an attacker's loop); off with burst 0. */
+  private readonly repeatFold: RepeatFold | undefined;
   private readonly metadataWait: MetadataWait;
   /** Events published for the hub's playground (`events` of a `nats` sink); usually none. */
   private readonly eventPublishers: NatsEventPublisher[];
@@ -75,11 +78,26 @@ export class Agent {
     readonly outputs: Outputs,
   ) {
     this.detector = configuredDetector(opts.config, engine, enforcer);
+    const engineCfg = opts.config.engine;
+    const tamper = new Set([TAMPER_RULE]);
     this.tamperFold = new RepeatFold({
-      rules: new Set([TAMPER_RULE]),
-      intervalMs: opts.config.engine.tamper_repeat_interval * 1000,
+      rules: tamper,
+      keyOf: (a) => `${a.event.proc.pid}\0${a.event.type}`,
+      same: 'same process and call',
+      intervalMs: engineCfg.tamper_repeat_interval * 1000,
       emit: (alert) => outputs.submit(alert),
     });
+    this.repeatFold =
+      engineCfg.repeat_burst > 0
+        ? new RepeatFold({
+            except: tamper,
+            keyOf: (a) => `${a.event.user.uid}\0${a.event.proc.exe}\0${a.event.proc.container_id}`,
+            same: 'same user, program and container',
+            burst: engineCfg.repeat_burst,
+            intervalMs: engineCfg.repeat_interval * 1000,
+            emit: (alert) => outputs.submit(alert),
+          })
+        : undefined;
     this.metadataWait = new MetadataWait(
       () => this.probes?.containers,
       opts.config.containers.metadata_wait_ms,
@@ -144,7 +162,8 @@ export class Agent {
     if (detect(ev, this.detector, alerts) === 'evaluated') this.metrics.eventEvaluated(ev.type);
     for (let i = 0; i < alerts.length; i++) {
       this.metrics.ruleMatched(alerts[i].rule);
-      if (this.tamperFold.admit(alerts[i])) this.outputs.submit(alerts[i]);
+      const a = alerts[i];
+      if (this.tamperFold.admit(a) && (this.repeatFold?.admit(a) ?? true)) this.outputs.submit(a);
     }
     alerts.length = 0;
   }
@@ -162,6 +181,7 @@ export class Agent {
     if (last !== undefined) this.drops?.check(last.dropped);
     this.metadataWait.flush();
     this.tamperFold.close();
+    this.repeatFold?.close();
     this.enforcer.close();
     await Promise.all(this.eventPublishers.map((p) => p.close()));
     await this.outputs.close();

@@ -45,6 +45,13 @@ export interface VigilConfig {
     disabled_tags: string[];
     /** Seconds over which repeats of 'Agent tampering' by one process and call are counted. */
     tamper_repeat_interval: number;
+    /**
+     * Alerts of one rule by one user, program and container that go out per repeat_interval;
+     * the rest are counted into one follow-up alert (0: every alert goes out).
+     */
+    repeat_burst: number;
+    /** Seconds over which repeat_burst applies. */
+    repeat_interval: number;
   };
   /**
    * The outputs section: its keys (snake_case too) are defined in src/outputs/config-schema.ts
@@ -124,6 +131,8 @@ export const configSchema = {
       disabled_rules: stringList,
       disabled_tags: stringList,
       tamper_repeat_interval: { type: 'integer', minimum: 1, maximum: 3600, default: 60 },
+      repeat_burst: { type: 'integer', minimum: 0, maximum: 100_000, default: 20 },
+      repeat_interval: { type: 'integer', minimum: 1, maximum: 3600, default: 10 },
     }),
     outputs: { type: 'object', default: {} },
     enforcement: strictObject({
