@@ -9,8 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { createInterface } from 'node:readline';
+import { after, before } from 'node:test';
 import { packageRoot } from '../../src/config/paths.js';
 import type { Alert } from '../../src/event/alert.js';
+import { liveUnavailable } from '../support/live.js';
 
 export function vigilArgv(args: string[]): string[] {
   if (import.meta.url.endsWith('.ts')) {
@@ -104,14 +106,30 @@ export class Agent {
   }
 
   /** The first alert of `rule` about process `pid` (and of that event type), once it has arrived. */
-  async alertFor(rule: string, pid: number, type?: string, ms?: number): Promise<Alert> {
-    const find = (): Alert | undefined =>
-      this.alerts.find(
-        (x) => x.rule === rule && x.event.proc.pid === pid && (type === undefined || x.event.type === type),
-      );
+  alertFor(rule: string, pid: number, type?: string, ms?: number): Promise<Alert> {
+    return this.firstAlert(
+      rule,
+      (x) => x.event.proc.pid === pid && (type === undefined || x.event.type === type),
+      `pid ${pid}`,
+      ms,
+    );
+  }
+
+  /** The first alert of `rule` about a child of process `ppid`, once it has arrived. */
+  alertForChild(rule: string, ppid: number): Promise<Alert> {
+    return this.firstAlert(rule, (x) => x.event.proc.ppid === ppid, `a child of ${ppid}`);
+  }
+
+  private async firstAlert(
+    rule: string,
+    match: (a: Alert) => boolean,
+    what: string,
+    ms?: number,
+  ): Promise<Alert> {
+    const find = (): Alert | undefined => this.alerts.find((x) => x.rule === rule && match(x));
     await waitFor(
       () => find() !== undefined,
-      `an alert of '${rule}' for pid ${pid}`,
+      `an alert of '${rule}' for ${what}`,
       () => this.stderr,
       ms,
     );
@@ -148,4 +166,20 @@ export async function assertKilledAtExec(agent: Agent, rule: string, r: Ran): Pr
   const a = await agent.alertFor(rule, r.pid);
   assert.equal(a.action, 'killed');
   assert.deepEqual(a.enforcement, { mode: 'kernel', class: 'kernel-exec-kill' });
+}
+
+/**
+ * `vigil run --enforce` with these rules for the enclosing describe block (started in its before
+ * hook when live tests can run, stopped in its after hook); the running agent.
+ */
+export function enforcingAgent(rules: () => string): () => Agent {
+  let agent: Agent | undefined;
+  before(async () => {
+    if (liveUnavailable() !== null) return;
+    agent = await Agent.start(rules(), ['--enforce']);
+  });
+  after(async () => {
+    await agent?.stop();
+  });
+  return () => agent!;
 }

@@ -14,8 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { liveUnavailable, requireLive } from '../support/live.js';
-import type { Alert } from '../../src/event/alert.js';
-import { Agent, assertKilledAtExec, runChild, waitFor, type Ran } from './agent.js';
+import { assertKilledAtExec, enforcingAgent, runChild, type Ran } from './agent.js';
 
 /** python3 RENAME_PY NAME: renames itself (comm) with prctl, then runs /bin/echo and prints its status. */
 const RENAME_PY = `
@@ -84,16 +83,8 @@ after(() => {
 });
 
 describe('kill at exec on the parent exe path and the command line (--enforce)', () => {
-  let agent: Agent | undefined;
-  before(async () => {
-    if (liveUnavailable() !== null) return;
-    agent = await Agent.start(rules(), ['--enforce']);
-  });
-  after(async () => {
-    await agent?.stop();
-  });
-
-  const killedAtExec = (rule: string, r: Ran): Promise<void> => assertKilledAtExec(agent!, rule, r);
+  const agent = enforcingAgent(rules);
+  const killedAtExec = (rule: string, r: Ran): Promise<void> => assertKilledAtExec(agent(), rule, r);
 
   async function runs(cmd: string, args: string[], out: string): Promise<void> {
     const r = await runChild(cmd, args);
@@ -107,15 +98,9 @@ describe('kill at exec on the parent exe path and the command line (--enforce)',
     const r = await runChild(parentSh(), ['-c', cmd]);
     // The shell itself runs (its parent is not the named file); its child dies before printing.
     assert.deepEqual([r.code, r.stdout], [0, 'status 137\n']);
-    const find = (): Alert | undefined =>
-      agent!.alerts.find((x) => x.rule === 'Exec fields pexepath' && x.event.proc.ppid === r.pid);
-    await waitFor(
-      () => find() !== undefined,
-      'the alert of the child',
-      () => agent!.stderr,
-    );
-    assert.deepEqual(find()!.enforcement, { mode: 'kernel', class: 'kernel-exec-kill' });
-    assert.ok(!agent!.alerts.some((x) => x.rule === 'Exec fields pexepath' && x.event.proc.pid === r.pid));
+    const child = await agent().alertForChild('Exec fields pexepath', r.pid);
+    assert.deepEqual(child.enforcement, { mode: 'kernel', class: 'kernel-exec-kill' });
+    assert.ok(!agent().alerts.some((x) => x.rule === 'Exec fields pexepath' && x.event.proc.pid === r.pid));
   });
 
   test('proc.cmdline startswith and contains', async (t) => {
@@ -140,7 +125,7 @@ describe('kill at exec on the parent exe path and the command line (--enforce)',
     // At offset 300 of the args: past the 256 offsets the kernel looks at, user space kills.
     const long = await runChild('/bin/sh', ['-c', 'sleep 5', 'sh', 'x'.repeat(300), `deep${tag}`]);
     assert.equal(long.signal, 'SIGKILL', 'the long command line ran to its end');
-    const a = await agent!.alertFor('Exec fields args contains', long.pid);
+    const a = await agent().alertFor('Exec fields args contains', long.pid);
     assert.equal(a.action, 'killed');
     assert.equal(a.enforcement?.mode, 'userspace');
     assert.equal(a.enforcement?.class, 'userspace-kill');
@@ -150,14 +135,7 @@ describe('kill at exec on the parent exe path and the command line (--enforce)',
     if (!requireLive(t)) return;
     const r = await runChild('/usr/bin/python3', ['-c', RENAME_PY, renamed]);
     assert.deepEqual([r.code, r.stdout], [0, 'status -9\n']);
-    const find = (): Alert | undefined =>
-      agent!.alerts.find((x) => x.rule === 'Exec fields renamed parent' && x.event.proc.ppid === r.pid);
-    await waitFor(
-      () => find() !== undefined,
-      'the alert of the child',
-      () => agent!.stderr,
-    );
-    const a = find()!;
+    const a = await agent().alertForChild('Exec fields renamed parent', r.pid);
     assert.equal(a.action, 'killed');
     assert.equal(a.enforcement?.mode, 'kernel');
     assert.equal(a.enforcement?.class, 'kernel-exec-kill');

@@ -14,8 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { liveUnavailable, requireLive } from '../support/live.js';
-import type { Alert } from '../../src/event/alert.js';
-import { Agent, assertKilledAtExec, runChild, waitFor, type Ran } from './agent.js';
+import { assertKilledAtExec, enforcingAgent, runChild, type Ran } from './agent.js';
 
 /** python3 EXEC_PY MODE PATH ARGV0 ARG: replaces itself with PATH by execveat, fexecve or a memfd. */
 const EXEC_PY = `
@@ -94,16 +93,8 @@ after(() => {
 });
 
 describe('kill at exec on every exec path (--enforce)', () => {
-  let agent: Agent | undefined;
-  before(async () => {
-    if (liveUnavailable() !== null) return;
-    agent = await Agent.start(rules(), ['--enforce']);
-  });
-  after(async () => {
-    await agent?.stop();
-  });
-
-  const killedAtExec = (rule: string, r: Ran): Promise<void> => assertKilledAtExec(agent!, rule, r);
+  const agent = enforcingAgent(rules);
+  const killedAtExec = (rule: string, r: Ran): Promise<void> => assertKilledAtExec(agent(), rule, r);
 
   test('evt.type in (execve, execveat) with proc.exepath: execve, execveat and fexecve', async (t) => {
     if (!requireLive(t)) return;
@@ -141,17 +132,10 @@ describe('kill at exec on every exec path (--enforce)', () => {
     const r = await runChild(parentSh(), ['-c', cmd]);
     // The shell itself runs; its child is killed before printing (128 + SIGKILL).
     assert.deepEqual([r.code, r.stdout], [0, 'status 137\n']);
-    const find = (): Alert | undefined =>
-      agent!.alerts.find((x) => x.rule === 'Exec paths parent' && x.event.proc.ppid === r.pid);
-    await waitFor(
-      () => find() !== undefined,
-      'the alert of the child',
-      () => agent!.stderr,
-    );
-    const child = find()!;
+    const child = await agent().alertForChild('Exec paths parent', r.pid);
     assert.equal(child.action, 'killed');
     assert.equal(child.event.proc.exe, '/usr/bin/echo');
-    assert.ok(!agent!.alerts.some((x) => x.rule === 'Exec paths parent' && x.event.proc.pid === r.pid));
+    assert.ok(!agent().alerts.some((x) => x.rule === 'Exec paths parent' && x.event.proc.pid === r.pid));
     assert.deepEqual(child.enforcement, { mode: 'kernel', class: 'kernel-exec-kill' });
   });
 });
