@@ -64,8 +64,10 @@ test('vigil_build_info: the version, Node.js version and git commit of this buil
   const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string })
     .version;
   let commit = 'unknown';
+  // safe.directory: a non-root user running the unit tests in a checkout root owns.
+  const git = ['-c', 'safe.directory=*', 'rev-parse', 'HEAD'];
   if (existsSync(join(root, '.git')))
-    commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
+    commit = execFileSync('git', git, { cwd: root, encoding: 'utf8' }).trim();
   assert.ok(
     text.includes(
       `vigil_build_info{version="${version}",node_version="${process.versions.node}",commit="${commit}"} 1\n`,
