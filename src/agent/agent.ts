@@ -161,8 +161,8 @@ export class Agent {
     const alerts = this.alerts;
     if (detect(ev, this.detector, alerts) === 'evaluated') this.metrics.eventEvaluated(ev.type);
     for (let i = 0; i < alerts.length; i++) {
-      this.metrics.ruleMatched(alerts[i].rule);
       const a = alerts[i];
+      this.metrics.ruleMatched(a.rule);
       if (this.tamperFold.admit(a) && (this.repeatFold?.admit(a) ?? true)) this.outputs.submit(a);
     }
     alerts.length = 0;
